@@ -1,0 +1,273 @@
+"""The curve model behind the essay's central figure: Type A and Type B learning.
+
+A *Type A* run (accumulation) keeps adding effective parameters: its training loss
+falls steadily, its complexity rises in step, and its test loss stays high because
+a lookup table of the training pairs says nothing about new ones.
+
+A *Type B* run (grokking) memorizes early too, then sits on a plateau where the
+test loss barely moves, then drops sharply when it reaches a simpler solution; its
+complexity falls at that moment. Regularization (weight decay) favours the simpler
+solution and brings the transition earlier: the median transition step is
+
+    t_B(r) = t_mem + T0 / r                                        (r > 0)
+
+so it falls strictly as r grows and never happens at r = 0. This is the shape
+that real runs show (grokking time roughly proportional to 1/weight decay, as in
+Liu et al.'s Omnigrok and in :mod:`grokwidgets.experiment`); the curves here are a
+drawing of that behaviour, not a simulation. The real, trained run lives in
+:mod:`grokwidgets.experiment`.
+
+With a ``seed``, the transition time is drawn log-normally around the median, so
+runs differ and the fraction of runs that transition within the horizon rises with
+regularization. With ``seed=None`` the curves are the median run.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "DEFAULT_STEPS",
+    "CurveResult",
+    "learning_curves",
+    "median_transition_step",
+]
+
+#: Default horizon (training steps) of the curves.
+DEFAULT_STEPS = 10_000
+#: Points per curve, log-spaced over the horizon.
+DEFAULT_POINTS = 300
+
+# Shape constants, in units of steps and nats. Chosen so the default horizon shows
+# the whole story for regularization in [0.01, 10]: memorization near step 100, a
+# transition near step 1,000 at r = 1, and none within 10,000 steps below r ~ 0.1.
+_CHANCE_LOSS = math.log(53)  # loss of a uniform guess over 53 classes (the real run's p)
+_TRAIN_FLOOR = 0.01
+_TEST_FLOOR = 0.03
+_OVERFIT_BUMP = 0.5  # memorizing makes confident wrong guesses: test loss rises a little
+_TAU_A, _ALPHA_A = 250.0, 0.6  # Type A: slow, steady memorization over the log axis
+_TAU_B, _ALPHA_B = 40.0, 1.6  # Type B: memorizes fast, early
+_T0 = 900.0  # median plateau length at r = 1
+_WIDTH = 0.05  # width of the transition in log-steps: 90% of the drop within x0.9..x1.12
+_SPREAD = 0.35  # log-normal spread of the transition step across seeds
+_PLATEAU_DRIFT = 0.25  # share of the complexity lost slowly during the plateau
+_B_LOW = 0.25  # Type B complexity after the transition (structure.py: its core is 1/4)
+
+
+@dataclass(frozen=True, eq=False)
+class CurveResult:
+    """Learning curves of one run of the curve model.
+
+    Attributes
+    ----------
+    kind : {"A", "B"}
+        Which type of transition.
+    regularization : float
+        The regularization strength the curves were drawn for.
+    steps : ndarray of float
+        Training steps, log-spaced from 1 to the horizon.
+    train_loss, test_loss : ndarray of float
+        Cross-entropy-like losses in nats, same length as ``steps``.
+    complexity : ndarray of float
+        Effective complexity in [0, 1] (1 = a lookup table of the training set).
+    memorization_step : float
+        Step at which the training loss has fallen 95% of the way to its floor.
+    transition_step : float or None
+        For ``"B"``, the step at which the test loss is halfway down its sharp drop
+        (the move to the simpler solution), or None when that happens after the
+        horizon. For ``"A"``, the midpoint of the rise in complexity (the move to the
+        more complex solution), or None when that is after the horizon; at the
+        default horizon it always lies within it.
+    """
+
+    kind: str
+    regularization: float
+    steps: np.ndarray
+    train_loss: np.ndarray
+    test_loss: np.ndarray
+    complexity: np.ndarray
+    memorization_step: float
+    transition_step: float | None
+
+    def value_at(self, step: float) -> dict[str, float]:
+        """Interpolate the three curves at ``step`` (on the log-step axis)."""
+        x = math.log(min(max(float(step), self.steps[0]), self.steps[-1]))
+        xs = np.log(self.steps)
+        return {
+            name: float(np.interp(x, xs, getattr(self, name)))
+            for name in ("train_loss", "test_loss", "complexity")
+        }
+
+
+def _check_real(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    out = float(value)
+    if not math.isfinite(out):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return out
+
+
+def _check_regularization(regularization: object) -> float:
+    r = _check_real("regularization", regularization)
+    if r < 0:
+        raise ValueError(f"regularization must be >= 0, got {regularization!r}")
+    return r
+
+
+def _check_steps(steps: object) -> float:
+    s = _check_real("steps", steps)
+    if s <= 1:
+        raise ValueError(f"steps must be a finite number > 1, got {steps!r}")
+    return s
+
+
+def _rng(seed: object) -> np.random.Generator | None:
+    if seed is None:
+        return None
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:
+        raise ValueError(
+            f"seed must be None, a non-negative int or a numpy Generator, got {seed!r}"
+        )
+    return np.random.default_rng(int(seed))
+
+
+def _memorization(t: np.ndarray, tau: float, alpha: float) -> np.ndarray:
+    """Fraction of the training set memorized: a stretched exponential in t."""
+    return -np.expm1(-((t / tau) ** alpha))
+
+
+def _memorized_at(tau: float, alpha: float, fraction: float = 0.95) -> float:
+    return tau * (-math.log1p(-fraction)) ** (1.0 / alpha)
+
+
+def median_transition_step(regularization: float) -> float | None:
+    """Median Type B transition step for ``regularization`` (None when it is 0).
+
+    ``t_mem + T0 / r``: strictly decreasing in ``r``; infinite (None) at ``r = 0``.
+    """
+    r = _check_regularization(regularization)
+    if r == 0:
+        return None
+    return _memorized_at(_TAU_B, _ALPHA_B) + _T0 / r
+
+
+def learning_curves(
+    kind: str,
+    regularization: float,
+    steps: float = DEFAULT_STEPS,
+    seed: int | np.random.Generator | None = None,
+    *,
+    points: int = DEFAULT_POINTS,
+) -> CurveResult:
+    """Learning curves of a Type A (memorizing) or Type B (grokking) run.
+
+    Parameters
+    ----------
+    kind : {"A", "B"}
+        ``"A"``: accumulation toward a more complex solution (memorization only).
+        ``"B"``: memorization followed by a transition to a simpler solution.
+    regularization : float
+        Strength of the pressure toward simplicity (think weight decay), >= 0.
+    steps : float, default 10_000
+        Horizon in training steps, > 1.
+    seed : int, numpy Generator or None, default None
+        None draws the median run. An int or Generator jitters the memorization
+        and transition times, so different seeds give different runs.
+    points : int, default 300
+        Number of log-spaced points per curve, >= 2.
+
+    Returns
+    -------
+    CurveResult
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``, a negative or non-finite ``regularization``, a
+        non-finite or too small ``steps``, a bad ``seed`` or ``points``.
+
+    Examples
+    --------
+    >>> b = learning_curves("B", regularization=1.0)
+    >>> round(b.transition_step)
+    979
+    >>> learning_curves("B", regularization=0.0).transition_step is None
+    True
+    """
+    if kind not in ("A", "B"):
+        raise ValueError(f'kind must be "A" or "B", got {kind!r}')
+    r = _check_regularization(regularization)
+    horizon = _check_steps(steps)
+    if isinstance(points, bool) or not isinstance(points, numbers.Integral) or points < 2:
+        raise ValueError(f"points must be an int >= 2, got {points!r}")
+    rng = _rng(seed)
+    # Standard normal draws (zero for the median run): memorization and transition jitter.
+    z_mem, z_tr = (0.0, 0.0) if rng is None else rng.standard_normal(2)
+
+    t = np.geomspace(1.0, horizon, int(points))
+    if kind == "A":
+        return _type_a(t, r, float(z_mem))
+    return _type_b(t, r, float(z_mem), float(z_tr))
+
+
+def _type_a(t: np.ndarray, r: float, z_mem: float) -> CurveResult:
+    # Regularization slows accumulation and caps it a little, but cannot stop it:
+    # with no simpler solution on offer, memorizing is the only way to fit.
+    tau = _TAU_A * (1.0 + 0.15 * r) * math.exp(0.15 * z_mem)
+    m = _memorization(t, tau, _ALPHA_A)
+    peak = 1.0 / (1.0 + 0.05 * r)
+    train = _TRAIN_FLOOR + (_CHANCE_LOSS - _TRAIN_FLOOR) * (1.0 - m)
+    test = _CHANCE_LOSS + _OVERFIT_BUMP * m
+    complexity = peak * m
+    midpoint = _memorized_at(tau, _ALPHA_A, 0.5)
+    return CurveResult(
+        kind="A",
+        regularization=r,
+        steps=t,
+        train_loss=train,
+        test_loss=test,
+        complexity=complexity,
+        memorization_step=_memorized_at(tau, _ALPHA_A),
+        transition_step=midpoint if midpoint <= t[-1] else None,
+    )
+
+
+def _type_b(t: np.ndarray, r: float, z_mem: float, z_tr: float) -> CurveResult:
+    tau = _TAU_B * math.exp(0.15 * z_mem)
+    m = _memorization(t, tau, _ALPHA_B)
+    t_mem = _memorized_at(tau, _ALPHA_B)
+    horizon = float(t[-1])
+    t_tr = t_mem + _T0 / r * math.exp(_SPREAD * z_tr) if r > 0 else math.inf
+    if math.isfinite(t_tr):
+        # s: how far through the sudden drop, a logistic in log-steps centred on t_tr
+        # (written with tanh, which cannot overflow).
+        s = 0.5 * (1.0 + np.tanh((np.log(t) - math.log(t_tr)) / (2.0 * _WIDTH)))
+        # p: progress through the plateau (0 at memorization, 1 at the transition),
+        # along which complexity drifts slowly down: the reorganization under the surface.
+        p = np.clip(np.log(np.maximum(t, t_mem) / t_mem) / math.log(t_tr / t_mem), 0.0, 1.0)
+    else:
+        s = np.zeros_like(t)
+        p = np.zeros_like(t)
+    before = m * (1.0 - _PLATEAU_DRIFT * p)
+    complexity = before * (1.0 - s) + _B_LOW * s
+    train = _TRAIN_FLOOR + (_CHANCE_LOSS - _TRAIN_FLOOR) * (1.0 - m)
+    train = train * (1.0 - s) + _TRAIN_FLOOR * 0.5 * s
+    plateau = _CHANCE_LOSS + _OVERFIT_BUMP * m
+    test = plateau * (1.0 - s) + _TEST_FLOOR * s
+    return CurveResult(
+        kind="B",
+        regularization=r,
+        steps=t,
+        train_loss=train,
+        test_loss=test,
+        complexity=complexity,
+        memorization_step=t_mem,
+        transition_step=t_tr if t_tr <= horizon else None,
+    )

@@ -1,0 +1,16 @@
+"""ipywidgets views over the numeric models: controls, layout and wiring only.
+
+>>> from grokwidgets.widgets import Timeline, CurvesWidget, StructureWidget
+>>> timeline = Timeline()
+>>> curves, structure = CurvesWidget(timeline), StructureWidget(timeline)
+
+Both widgets share ``timeline``: moving the step cursor or the regularization under
+one moves the other.
+"""
+
+from grokwidgets.widgets.canvas import FigureImage
+from grokwidgets.widgets.curves import CurvesWidget
+from grokwidgets.widgets.structure import StructureWidget
+from grokwidgets.widgets.timeline import Timeline, TimelineControls
+
+__all__ = ["CurvesWidget", "FigureImage", "StructureWidget", "Timeline", "TimelineControls"]

@@ -1,0 +1,205 @@
+"""The one way grokwidgets puts a matplotlib figure on screen.
+
+:class:`FigureImage` owns a kept :class:`~grokwidgets.plots.FigureRenderer` and
+shows its PNG frames in an ``<img>``. The browser reports its device pixel ratio,
+so frames are rendered at the screen's true resolution and shown at their CSS
+size: sharp, never upscaled. Redraws are requested, not done on the spot: several
+trait changes handled in one pass of the kernel's event loop (a burst of slider
+messages, or one change that moves several artists) produce a single frame.
+Errors raised while drawing are shown under the figure, never swallowed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable, Iterable
+
+import anywidget
+import ipywidgets as widgets
+import traitlets
+from matplotlib.artist import Artist
+from matplotlib.figure import Figure
+
+from grokwidgets.plots.render import FigureRenderer
+
+__all__ = ["ErrorBox", "FigureImage", "shows_errors"]
+
+log = logging.getLogger("grokwidgets")
+
+_ESM = r"""
+function render({ model, el }) {
+  const img = document.createElement("img");
+  img.className = "gw-figure";
+  img.style.maxWidth = "100%";
+  img.style.height = "auto";
+  img.style.display = "block";
+  let url = null;
+  let frame = 0;
+  const size = () => {
+    img.width = model.get("css_width");
+    img.height = model.get("css_height");
+    img.alt = model.get("alt");
+  };
+  const show = async () => {
+    const data = model.get("png");
+    if (!data || data.byteLength === 0) return;
+    const next = URL.createObjectURL(new Blob([data], { type: "image/png" }));
+    size();
+    img.src = next;
+    try { await img.decode(); } catch (e) { /* a newer frame replaced this one */ }
+    if (url) URL.revokeObjectURL(url);
+    url = next;
+    frame += 1;
+    img.dataset.renderMs = String(model.get("render_ms"));
+    img.dataset.frame = String(frame);
+  };
+  let mq = null;
+  const report = () => {
+    const dpr = window.devicePixelRatio || 1;
+    if (model.get("dpr") !== dpr) { model.set("dpr", dpr); model.save_changes(); }
+    if (mq) mq.removeEventListener("change", report);
+    mq = window.matchMedia(`(resolution: ${dpr}dppx)`);
+    mq.addEventListener("change", report);
+  };
+  model.on("change:png", show);
+  model.on("change:alt", size);
+  el.appendChild(img);
+  report();
+  show();
+  return () => {
+    model.off("change:png", show);
+    model.off("change:alt", size);
+    if (mq) mq.removeEventListener("change", report);
+    if (url) URL.revokeObjectURL(url);
+  };
+}
+export default { render };
+"""
+
+
+class ErrorBox(widgets.HTML):
+    """A line under a widget that shows an error's type and message (not its
+    traceback, which could reveal paths on a public page; that goes to the log)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.add_class("gw-error")
+        self.layout.display = "none"
+
+    def show(self, exc: BaseException) -> None:
+        from html import escape
+
+        self.value = (
+            '<div role="alert" style="color:#b00020">Could not update this figure: '
+            f"{escape(type(exc).__name__)}: {escape(str(exc))}</div>"
+        )
+        self.layout.display = None
+
+    def clear(self) -> None:
+        if self.layout.display != "none":
+            self.value = ""
+            self.layout.display = "none"
+
+
+def shows_errors(method: Callable) -> Callable:
+    """Decorate an observer so an exception lands in ``self.errors`` and the log.
+
+    Traitlets observers run inside ipywidgets' message handling, which would only
+    log the exception where no reader sees it.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            out = method(self, *args, **kwargs)
+        except Exception as exc:
+            log.exception("error in %s.%s", type(self).__name__, method.__name__)
+            self.errors.show(exc)
+            return None
+        self.errors.clear()
+        return out
+
+    return wrapper
+
+
+class FigureImage(anywidget.AnyWidget):
+    """Show a kept matplotlib Figure as a sharp PNG, redrawn on request.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        Built once by the owner, which keeps its artists and updates them.
+    animated : iterable of Artist
+        Artists that change between frames (see :class:`FigureRenderer`).
+    alt : str
+        Text alternative for the image.
+    """
+
+    _esm = _ESM
+    png = traitlets.Bytes(b"").tag(sync=True)
+    alt = traitlets.Unicode("").tag(sync=True)
+    dpr = traitlets.Float(1.0).tag(sync=True)
+    css_width = traitlets.Int(100).tag(sync=True)
+    css_height = traitlets.Int(100).tag(sync=True)
+    render_ms = traitlets.Float(0.0).tag(sync=True)
+
+    def __init__(
+        self, figure: Figure, animated: Iterable[Artist] = (), *, alt: str = "", **kwargs
+    ) -> None:
+        self.renderer = FigureRenderer(figure, animated)
+        width, height = self.renderer.css_size
+        super().__init__(alt=alt, css_width=width, css_height=height, **kwargs)
+        self.errors = ErrorBox()
+        self.frames = 0
+        self._pending = False
+        self.add_class("gw-figure-widget")
+        self.observe(self._on_dpr_change, names="dpr")
+        self.draw()
+
+    @traitlets.validate("dpr")
+    def _valid_dpr(self, proposal):
+        value = proposal["value"]
+        # A browser may report odd zoom levels; keep the render size sane.
+        return min(max(value, 0.5), 4.0) if value == value else 1.0
+
+    @shows_errors
+    def _on_dpr_change(self, change) -> None:
+        self.renderer.set_dpr(change["new"])
+        self.request_draw()
+
+    def invalidate(self) -> None:
+        """Redraw the static background on the next frame (after a layout change)."""
+        self.renderer.invalidate()
+
+    def request_draw(self) -> None:
+        """Ask for a new frame: drawn once the kernel has handled pending messages.
+
+        Outside a running event loop (a script, a test) the frame is drawn at once.
+        """
+        if self._pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.draw()
+            return
+        self._pending = True
+        loop.call_soon(self._deferred_draw)
+
+    def _deferred_draw(self) -> None:
+        self._pending = False
+        try:
+            self.draw()
+        except Exception as exc:  # shown, not lost in the event loop's handler
+            log.exception("error drawing figure")
+            self.errors.show(exc)
+
+    def draw(self) -> None:
+        """Draw a frame now and send it to the browser."""
+        png = self.renderer.render()
+        with self.hold_sync():  # one message to the browser, not one per trait
+            self.render_ms = round(self.renderer.last_render_ms, 2)
+            self.png = png
+        self.frames += 1

@@ -1,0 +1,201 @@
+"""Widgets without a browser: set values as a reader would, check what is drawn."""
+
+import asyncio
+import gc
+import io
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+from grokwidgets.curves import learning_curves
+from grokwidgets.structure import edge_strengths
+from grokwidgets.widgets import CurvesWidget, StructureWidget, Timeline
+
+
+@pytest.fixture
+def pair():
+    timeline = Timeline()
+    curves, structure = CurvesWidget(timeline), StructureWidget(timeline)
+    yield timeline, curves, structure
+    curves.close()
+    structure.close()
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as im:
+        return im.size
+
+
+@pytest.mark.parametrize("value", [0.01, 0.05, 0.3, 1.0, 4.0, 10.0])
+def test_regularization_slider_draws_the_models_curves(pair, value):
+    _, curves, _ = pair
+    curves.controls.regularization.value = 7.0
+    frames = curves.image.frames
+    curves.controls.regularization.value = value
+    assert curves.image.frames > frames
+    for kind in "AB":
+        want = learning_curves(kind, value)
+        arts = curves.artists[kind]
+        np.testing.assert_array_equal(arts.train_loss.get_xdata(), want.steps)
+        np.testing.assert_array_equal(arts.train_loss.get_ydata(), want.train_loss)
+        np.testing.assert_array_equal(arts.test_loss.get_ydata(), want.test_loss)
+        np.testing.assert_array_equal(arts.complexity.get_ydata(), want.complexity)
+        np.testing.assert_array_equal(arts.memorization.get_xdata(), [want.memorization_step] * 2)
+    b = learning_curves("B", value)
+    mark = curves.artists["B"].transition
+    assert mark.get_visible() == (b.transition_step is not None)
+    if b.transition_step is not None:
+        np.testing.assert_array_equal(mark.get_xdata(), [b.transition_step] * 2)
+        assert f"{b.transition_step:,.0f}" in curves.artists["B"].transition_label.get_text()
+
+
+def test_slider_changes_the_pixels(pair):
+    _, curves, _ = pair
+    before = curves.image.png
+    curves.controls.regularization.value = 0.2
+    assert curves.image.png != before
+    assert png_size(curves.image.png) == (700, 400)
+
+
+def test_toggles_hide_and_show_artists(pair):
+    _, curves, _ = pair
+    arts = curves.artists
+    curves.show_complexity.value = False
+    assert not arts["A"].complexity.get_visible() and not arts["B"].complexity.get_visible()
+    assert arts["A"].test_loss.get_visible()
+    curves.show_a.value = False
+    assert not any(a.get_visible() for a in arts["A"].all())
+    assert arts["B"].test_loss.get_visible()
+    # Moving the slider while hidden must not bring the hidden artists back.
+    curves.controls.regularization.value = 2.0
+    assert not any(a.get_visible() for a in arts["A"].all())
+    assert not arts["B"].complexity.get_visible()
+    curves.show_a.value = True
+    curves.show_complexity.value = True
+    assert arts["A"].complexity.get_visible() and arts["B"].complexity.get_visible()
+    assert arts["A"].train_loss.get_visible()
+
+
+def test_step_cursor_moves_both_widgets(pair):
+    timeline, curves, structure = pair
+    structure.controls.step.value = 500.0
+    assert curves.controls.step.value == 500.0 == timeline.step
+    np.testing.assert_array_equal(curves.cursor.get_xdata(), [500.0, 500.0])
+    curves.controls.step.value = 20.0
+    assert structure.controls.step.value == 20.0
+    for kind in "AB":
+        c = learning_curves(kind, timeline.regularization).value_at(20.0)["complexity"]
+        want = edge_strengths(structure.layouts[kind], c)
+        np.testing.assert_array_equal(structure.strengths[kind], want)
+        np.testing.assert_allclose(
+            structure.artists[kind].edges.get_linewidths(), 2.0 * want, atol=1e-12
+        )
+
+
+def test_regularization_moves_both_widgets(pair):
+    _, curves, structure = pair
+    structure.controls.regularization.value = 0.5
+    assert curves.controls.regularization.value == 0.5
+    np.testing.assert_array_equal(
+        curves.artists["B"].test_loss.get_ydata(), learning_curves("B", 0.5).test_loss
+    )
+    # After a late transition the Type B network has pruned to its core.
+    structure.controls.step.value = 9000.0
+    assert structure.strengths["B"].sum() < 0.3 * len(structure.strengths["B"])
+    assert structure.strengths["A"].sum() > 0.8 * len(structure.strengths["A"])
+
+
+def test_play_drives_the_shared_step(pair):
+    timeline, curves, structure = pair
+    curves.controls.play.value = curves.controls.play.max
+    assert timeline.step == pytest.approx(timeline.horizon)
+    assert structure.controls.step.value == pytest.approx(timeline.horizon)
+    curves.controls.play.value = 0
+    assert timeline.step == pytest.approx(1.0)
+
+
+def test_timeline_clamps_instead_of_failing():
+    t = Timeline()
+    t.regularization = 1e6
+    assert t.regularization == 10.0
+    t.regularization = -3.0
+    assert t.regularization == 0.01
+    t.regularization = float("nan")
+    assert t.regularization == 0.01
+    t.step = 1e12
+    assert t.step == t.horizon
+    t.step = float("nan")
+    assert t.step == t.horizon
+
+
+def test_alt_text_describes_the_figure(pair):
+    _, curves, structure = pair
+    curves.controls.regularization.value = 1.0
+    b = learning_curves("B", 1.0)
+    assert f"step {b.transition_step:,.0f}" in curves.image.alt
+    curves.controls.regularization.value = 0.01
+    assert "does not generalize" in curves.image.alt
+    assert "connections active" in structure.image.alt
+
+
+def test_sharp_at_the_device_pixel_ratio(pair):
+    _, curves, _ = pair
+    curves.image.dpr = 2.0
+    assert png_size(curves.image.png) == (1400, 800)
+    assert (curves.image.css_width, curves.image.css_height) == (700, 400)
+    curves.image.dpr = 1.5
+    assert png_size(curves.image.png) == (1050, 600)
+    curves.image.dpr = 100.0  # clamped
+    assert png_size(curves.image.png) == (2800, 1600)
+
+
+def test_thousand_slider_changes_leak_no_figures():
+    gc.collect()
+    open_before = plt.get_fignums()
+    timeline = Timeline()
+    curves, structure = CurvesWidget(timeline), StructureWidget(timeline)
+    figures_before = sum(isinstance(o, Figure) for o in gc.get_objects())
+    values = np.geomspace(0.01, 10, 1000)
+    for v in values:
+        curves.controls.regularization.value = float(v)
+    gc.collect()
+    assert plt.get_fignums() == open_before
+    assert sum(isinstance(o, Figure) for o in gc.get_objects()) == figures_before
+    assert curves.image.frames >= 1000
+    curves.close()
+    structure.close()
+
+
+def test_errors_in_callbacks_are_shown(pair, monkeypatch):
+    _, curves, _ = pair
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("model exploded")
+
+    monkeypatch.setattr("grokwidgets.widgets.curves.learning_curves", broken)
+    curves.controls.regularization.value = 3.0
+    assert "model exploded" in curves.errors.value
+    assert curves.errors.layout.display != "none"
+    monkeypatch.undo()
+    curves.controls.regularization.value = 2.0
+    assert curves.errors.layout.display == "none"
+
+
+def test_redraws_in_one_loop_pass_coalesce_into_one_frame(pair):
+    timeline, curves, _ = pair
+
+    async def burst():
+        start = curves.image.frames
+        for v in (0.2, 0.4, 0.8, 1.6):
+            timeline.regularization = v
+        assert curves.image.frames == start  # nothing drawn yet
+        await asyncio.sleep(0)
+        return curves.image.frames - start
+
+    assert asyncio.run(burst()) == 1
+    np.testing.assert_array_equal(
+        curves.artists["B"].test_loss.get_ydata(), learning_curves("B", 1.6).test_loss
+    )
