@@ -94,6 +94,31 @@ pathways, each hidden unit reading two inputs and feeding two outputs.""",
     ("code", "StructureWidget(timeline)"),
     (
         "md",
+        """## Why "singular" matters
+
+Textbook statistics pictures a model's loss as a bowl: one best parameter setting
+at the bottom, curving up in every direction. Near such a minimum a model with *d*
+parameters behaves as if it used all *d* of them, and the price it pays for that
+flexibility (in the Bayesian evidence, or in how badly it can overfit) grows like
+*d*/2 times the log of the amount of data.
+
+Neural networks are not like that. Many different weight settings compute exactly
+the same function: swap two hidden units, scale one layer up and the next down,
+switch off a unit and whatever feeds it no longer matters. So the set of best
+settings is not a point but a tangle of valleys, ridges and crossings, and at
+those places the Hessian of the loss has eigenvalues that are exactly zero. The
+geometry there is *degenerate*, or **singular**.
+
+Sumio Watanabe's Singular Learning Theory says what replaces *d*/2 at such a
+place: a number called the **real log canonical threshold**, or learning
+coefficient, written λ. It measures how fast the volume of nearly-as-good
+parameters shrinks as you demand a better fit. The flatter and more degenerate the
+solution, the smaller λ, and the fewer parameters the model is *effectively*
+using. λ is the complexity in this essay: a Type A transition moves to a solution
+with a larger λ, a Type B transition to one with a smaller λ.""",
+    ),
+    (
+        "md",
         """## Why the simpler solution wins, eventually
 
 Early in training, the memorizing solution is the easiest one to reach, so it is
@@ -105,8 +130,51 @@ gradient from the data says almost nothing; what moves the weights is the gentle
 steady push of regularization along directions in which the loss is flat.
 
 Stronger regularization pushes harder and grokking arrives sooner; none at all, and
-nothing pulls the network out of the memorizing solution. The rest of the essay
-trains a real network to check this, and measures its complexity as it goes.""",
+nothing pulls the network out of the memorizing solution.""",
+    ),
+    (
+        "md",
+        """## The plateau is not idle
+
+From the outside, the long flat stretch looks like wasted compute: the training
+loss is already tiny and the test loss does not move. Inside, the weights are
+busy. The memorizing solution and the generalizing one fit the training set equally
+well, and between them runs a path along which the training loss hardly changes.
+Regularization walks the network down that path, slowly trading the bulky lookup
+table for the compact rule, while the test loss waits for the rule to become good
+enough to win on unseen pairs. When it does, the visible change is abrupt, but the
+work that made it possible happened quietly, during the plateau.""",
+    ),
+    (
+        "md",
+        """## A system that learns, and one that keeps adding rules
+
+The same two kinds of change show up outside neural networks. A person, a team or
+a piece of software that keeps failing in the same way can respond by adding one
+more rule, one more checklist item, one more monitor. Each addition is a Type A
+step: the system grows, fits the last failure, and stays just as likely to fail in
+a new way, because it has stored cases instead of learning what produces them.
+
+The other response is structural: change the system so that the failure can no
+longer happen, and the pile of rules written to prevent it becomes unnecessary and
+can be removed. That is a Type B step. The system gets simpler and better at the
+same moment, which is what the gold curves above show a network doing when it
+groks.""",
+    ),
+    (
+        "md",
+        """## References
+
+- A. Power, Y. Burda, H. Edwards, I. Babuschkin, V. Misra (2022). *Grokking:
+  Generalization beyond overfitting on small algorithmic datasets.* arXiv:2201.02177.
+- S. Watanabe (2009). *Algebraic Geometry and Statistical Learning Theory.*
+  Cambridge University Press.
+- N. Nanda, L. Chan, T. Lieberum, J. Smith, J. Steinhardt (2023). *Progress measures
+  for grokking via mechanistic interpretability.* ICLR 2023, arXiv:2301.05217.
+- E. Lau, Z. Furman, G. Wang, D. Murfet, S. Wei (2024). *Quantifying degeneracy in
+  singular models via the learning coefficient.* arXiv:2308.12108.
+- Z. Liu, E. J. Michaud, M. Tegmark (2023). *Omnigrok: Grokking beyond algorithmic
+  data.* ICLR 2023, arXiv:2210.01117.""",
     ),
 ]
 
