@@ -134,6 +134,43 @@ nothing pulls the network out of the memorizing solution.""",
     ),
     (
         "md",
+        """## A real network, trained in this page
+
+The curves so far are a drawing. Here is the real thing: a small neural network
+learning addition modulo 53. Each residue gets a learned 16-number embedding;
+the embeddings of *a* and *b* feed a hidden layer of 128 units with a squaring
+activation, which feeds 53 outputs, one per possible answer. It trains on 40% of
+the 2,809 pairs and is tested on the rest, with the AdamW optimizer, in plain
+numpy, in this page's kernel.
+
+What opens below is a run we saved with weight decay 1. Read the left panel from
+left to right. Training accuracy (solid) hits 100% within about 80 steps: the
+network has memorized its 1,124 training pairs. Test accuracy (dashed) is still
+near chance (1 in 53) at that point, and it stays low for hundreds of steps. Then
+it climbs to 100% in a short burst. The dotted line marks the first step with 95%
+test accuracy.
+
+Now change **Weight decay**. At 0 the network memorizes just as fast and never
+generalizes within the budget; at 0.3 and 0.5 it groks late; at 2 it groks soon
+after memorizing. Press **Train** to run any setting live (1,500 steps, several
+seconds on a laptop), and **Stop** whenever you like.
+
+The lower panels show the weights at the checkpoint you pick with the slider:
+the embedding and output matrices as heatmaps, and how the embedding's energy
+splits across Fourier frequencies over the residues. Move the slider from the
+start to the end of the run: the spectrum goes from flat noise to a handful of
+tall bars. The network has found that adding numbers modulo 53 is rotating around
+a circle, and it represents each residue by a few waves, as Nanda and colleagues
+found when they reverse-engineered networks like this one.""",
+    ),
+    (
+        "code",
+        """from grokwidgets.widgets import LabWidget
+
+LabWidget()""",
+    ),
+    (
+        "md",
         """## The plateau is not idle
 
 From the outside, the long flat stretch looks like wasted compute: the training
@@ -179,6 +216,121 @@ groks.""",
 ]
 
 
+CLASSROOM = [
+    (
+        "md",
+        """# Grokking in class: predict, then check
+
+Each exercise asks you to **predict first**, write the prediction in the cell, and
+only then run it. The `check_...` functions compute the true answer from the same
+models the essay uses, and tell you whether you were right and why. Everything
+runs on this computer; no network is needed.
+
+Run the cells from top to bottom (Shift+Enter).""",
+    ),
+    (
+        "code",
+        """from grokwidgets.classroom import (
+    check_complexity_at_transition,
+    check_doubling,
+    check_grok_delay,
+    check_which_grok,
+)
+from grokwidgets.curves import learning_curves
+from grokwidgets.runs import load_run
+from grokwidgets.widgets import CurvesWidget, LabWidget, StructureWidget, Timeline""",
+    ),
+    (
+        "md",
+        """## 1. Doubling the pressure
+
+With regularization 0.5 the grokking run (Type B) has its transition at the step
+printed below. **Predict:** at regularization 1.0, at which step will it happen?""",
+    ),
+    ("code", """learning_curves("B", regularization=0.5).transition_step"""),
+    ("code", """my_prediction = 1000  # <- your prediction: a step number
+check_doubling(my_prediction)"""),
+    (
+        "md",
+        """Now check it on the figure: set the regularization slider to 0.5, then 1.0, and
+watch the gold drop.""",
+    ),
+    ("code", "timeline = Timeline()\nCurvesWidget(timeline)"),
+    (
+        "md",
+        """## 2. What happens to complexity at the transition?
+
+**Predict:** when the grokking run's test loss drops, does its complexity `"rise"`,
+`"level off"` or `"fall"`? Then look at the dashed gold line above and at the
+network diagrams below.""",
+    ),
+    ("code", """my_answer = "level off"  # <- "rise", "level off" or "fall"
+check_complexity_at_transition(my_answer)"""),
+    ("code", "StructureWidget(timeline)"),
+    (
+        "md",
+        """## 3. A real network: how long is the plateau?
+
+The shipped run trains a small network on addition modulo 53 with weight decay 1.
+**Predict:** it memorizes its training pairs first; how many times later does it
+generalize? (e.g. 2 means twice as late.)""",
+    ),
+    ("code", """my_ratio = 2  # <- your prediction
+check_grok_delay(my_ratio)"""),
+    (
+        "md",
+        """## 4. Below which weight decay does it fail?
+
+The shipped runs use weight decay 0, 0.3, 0.5, 1 and 2. **Predict:** which of them
+reach 95% test accuracy within 1,500 steps? Then check in the lab below: pick each
+weight decay and read the dotted line, or press **Train** to see it happen.""",
+    ),
+    ("code", """my_set = [1, 2]  # <- the weight decays you think grok within 1,500 steps
+check_which_grok(my_set, budget=1500)"""),
+    ("code", "LabWidget()"),
+    (
+        "md",
+        """## 5. Change the code
+
+The models are plain Python. Try, in a new cell:
+
+- `learning_curves("B", 0.05).transition_step`: why `None`? Try `steps=100_000`.
+- `load_run(2.0).history.test_acc`: find the first step above 0.5 by hand.
+- Train your own: `from grokwidgets.experiment import train`, then
+  `run = train(weight_decay=0.5, steps=1500)` and `run.grok_step` (a few seconds).""",
+    ),
+    (
+        "md",
+        """---
+## Teacher's guide
+
+**Timing.** About 40 minutes: 5 to introduce memorizing versus understanding, 25
+for the five exercises in pairs, 10 to discuss. Exercise 4's live training takes a
+few seconds per run on a laptop; a class sharing one server should use the shipped
+runs and train only a few live.
+
+**What to ask.**
+- Before exercise 1: "If something takes longer when the pressure is weaker, what
+  happens with no pressure at all?" (No transition: try regularization near 0.01.)
+- After exercise 2: "The network gets better *and* simpler at the same moment. Why
+  is that surprising if you think of learning as adding knowledge?"
+- After exercise 4: "Training accuracy was 100% for most of the run. What was the
+  network doing all that time?" (Reorganizing: the Fourier spectrum sharpens during
+  the plateau, before the test accuracy moves.)
+
+**Common misconceptions.**
+- *"Training had converged, so nothing was happening."* The training loss keeps
+  falling slowly and the weights keep moving; only the training *accuracy* is flat.
+- *"Grokking is overfitting going away by luck."* It is repeatable (three seeds in
+  the shipped runs) and its timing follows the weight decay.
+- *"Complexity means number of parameters."* The network has the same number of
+  weights throughout; what changes is how many of them it effectively uses.
+- *"More regularization is always better."* Too much and the network cannot fit
+  the training set at all; the sweet spot is a range, not a maximum.""",
+    ),
+]
+
+
 def build(cells: list[tuple[str, str]], title: str) -> nbformat.NotebookNode:
     nb = new_notebook()
     nb.metadata = {
@@ -195,9 +347,13 @@ def build(cells: list[tuple[str, str]], title: str) -> nbformat.NotebookNode:
 
 
 def main() -> None:
-    out = ROOT / "essay" / "grokking.ipynb"
-    nbformat.write(build(GROKKING, "Grokking"), out)
-    print(f"wrote {out.relative_to(ROOT)}")
+    for name, cells, title in (
+        ("grokking.ipynb", GROKKING, "Grokking"),
+        ("classroom.ipynb", CLASSROOM, "Grokking in class"),
+    ):
+        out = ROOT / "essay" / name
+        nbformat.write(build(cells, title), out)
+        print(f"wrote {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,15 @@ one moves the other.
 
 from grokwidgets.widgets.canvas import FigureImage
 from grokwidgets.widgets.curves import CurvesWidget
+from grokwidgets.widgets.lab import LabWidget
 from grokwidgets.widgets.structure import StructureWidget
 from grokwidgets.widgets.timeline import Timeline, TimelineControls
 
-__all__ = ["CurvesWidget", "FigureImage", "StructureWidget", "Timeline", "TimelineControls"]
+__all__ = [
+    "CurvesWidget",
+    "FigureImage",
+    "LabWidget",
+    "StructureWidget",
+    "Timeline",
+    "TimelineControls",
+]
