@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
-from grokwidgets.experiment import Progress, Run, RunConfig, Trainer
+from grokwidgets.experiment import DEFAULT_STEPS, Progress, Run, RunConfig, Trainer
 from grokwidgets.plots.lab import (
     draw_history,
     draw_weights,
@@ -42,7 +42,7 @@ class LabWidget(widgets.VBox):
     Parameters
     ----------
     live_steps : int
-        Step budget of a live run.
+        Step budget of a live run (default: that of the shipped runs).
     width : int
         Figure width in CSS pixels.
 
@@ -52,7 +52,7 @@ class LabWidget(widgets.VBox):
         The run on screen (shipped, live snapshot or finished live run).
     """
 
-    def __init__(self, *, live_steps: int = 1500, width: int = 700) -> None:
+    def __init__(self, *, live_steps: int = DEFAULT_STEPS, width: int = 700) -> None:
         self.live_steps = int(live_steps)
         self._shipped = {
             (c.weight_decay, c.train_fraction, c.op, c.seed): c for c in available_runs()
