@@ -44,7 +44,7 @@ def run(cmd: list[str], **kw) -> None:
 
 def setup() -> None:
     """Create .venv and install the package (editable) with its test extras."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (a user may run it with an older python3)
         sys.exit(f"grokwidgets needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if PY.exists() and STAMP.exists() and STAMP.read_text().strip() == want:
@@ -53,8 +53,10 @@ def setup() -> None:
         say(f"creating a virtual environment in {VENV}")
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     say("installing grokwidgets and its test tools (first time only; takes a minute or two)")
-    run([PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[test]"],
-        cwd=ROOT)
+    run(
+        [PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[test]"],
+        cwd=ROOT,
+    )
     STAMP.write_text(want + "\n")
 
 
@@ -69,16 +71,21 @@ def ensure_chromium() -> None:
         run([apt, "update", "-qq"], env=env)
         run([apt, "install", "-y", "-qq", "chromium"], env=env)
     else:
-        say(f"{CHROMIUM} is missing: browser tests will be skipped "
-            "(install it with: sudo apt-get install chromium)")
+        say(
+            f"{CHROMIUM} is missing: browser tests will be skipped "
+            "(install it with: sudo apt-get install chromium)"
+        )
 
 
 def serve(extra: list[str]) -> int:
     setup()
     say(f"serving the essay at http://127.0.0.1:{PORT}  (Ctrl-C stops)")
-    cmd = [BIN / "voila", "--no-browser", f"--port={PORT}", "--Voila.ip=127.0.0.1",
-           "essay/grokking.ipynb", *extra]
-    return subprocess.call([str(c) for c in cmd], cwd=ROOT)
+    # grokwidgets.serving adds our offline Voila template and the hardened websocket.
+    cmd = [PY, "-m", "grokwidgets.serving", f"--port={PORT}", *extra]
+    try:
+        return subprocess.call([str(c) for c in cmd], cwd=ROOT)
+    except KeyboardInterrupt:
+        return 130
 
 
 def test(extra: list[str]) -> int:
@@ -109,7 +116,9 @@ def main(argv: list[str]) -> int:
         ensure_chromium()
         return 0
     if argv[0] not in commands:
-        print(f"unknown command {argv[0]!r}; use one of: setup, serve, test, bench", file=sys.stderr)
+        print(
+            f"unknown command {argv[0]!r}; use one of: setup, serve, test, bench", file=sys.stderr
+        )
         return 2
     return commands[argv[0]](argv[1:])
 

@@ -237,7 +237,7 @@ Run the cells from top to bottom (Shift+Enter).""",
     check_which_grok,
 )
 from grokwidgets.curves import learning_curves
-from grokwidgets.runs import load_run
+from grokwidgets.runs import load_run  # noqa: F401 (used in exercise 5)
 from grokwidgets.widgets import CurvesWidget, LabWidget, StructureWidget, Timeline""",
     ),
     (
@@ -248,8 +248,11 @@ With regularization 0.5 the grokking run (Type B) has its transition at the step
 printed below. **Predict:** at regularization 1.0, at which step will it happen?""",
     ),
     ("code", """learning_curves("B", regularization=0.5).transition_step"""),
-    ("code", """my_prediction = 1000  # <- your prediction: a step number
-check_doubling(my_prediction)"""),
+    (
+        "code",
+        """my_prediction = 1000  # <- your prediction: a step number
+check_doubling(my_prediction)""",
+    ),
     (
         "md",
         """Now check it on the figure: set the regularization slider to 0.5, then 1.0, and
@@ -264,8 +267,11 @@ watch the gold drop.""",
 `"level off"` or `"fall"`? Then look at the dashed gold line above and at the
 network diagrams below.""",
     ),
-    ("code", """my_answer = "level off"  # <- "rise", "level off" or "fall"
-check_complexity_at_transition(my_answer)"""),
+    (
+        "code",
+        """my_answer = "level off"  # <- "rise", "level off" or "fall"
+check_complexity_at_transition(my_answer)""",
+    ),
     ("code", "StructureWidget(timeline)"),
     (
         "md",
@@ -275,8 +281,11 @@ The shipped run trains a small network on addition modulo 53 with weight decay 1
 **Predict:** it memorizes its training pairs first; how many times later does it
 generalize? (e.g. 2 means twice as late.)""",
     ),
-    ("code", """my_ratio = 2  # <- your prediction
-check_grok_delay(my_ratio)"""),
+    (
+        "code",
+        """my_ratio = 2  # <- your prediction
+check_grok_delay(my_ratio)""",
+    ),
     (
         "md",
         """## 4. Below which weight decay does it fail?
@@ -285,8 +294,11 @@ The shipped runs use weight decay 0, 0.3, 0.5, 1 and 2. **Predict:** which of th
 reach 95% test accuracy within 1,500 steps? Then check in the lab below: pick each
 weight decay and read the dotted line, or press **Train** to see it happen.""",
     ),
-    ("code", """my_set = [1, 2]  # <- the weight decays you think grok within 1,500 steps
-check_which_grok(my_set, budget=1500)"""),
+    (
+        "code",
+        """my_set = [1, 2]  # <- the weight decays you think grok within 1,500 steps
+check_which_grok(my_set, budget=1500)""",
+    ),
     ("code", "LabWidget()"),
     (
         "md",

@@ -82,9 +82,8 @@ def test_stop_halfway_then_train_again_leaves_a_consistent_widget():
     try:
         lab.weight_decay.value = 3.0
         # Stop as soon as the worker starts: the run must end early, cleanly.
-        lab._stop.set()
         lab.train_button.click()
-        lab._stop.set()
+        lab.stop_button.click()
         lab.wait(120)
         assert lab.run.stopped_early and lab.run.step < 1500
         assert "Stopped at step" in lab.status.value

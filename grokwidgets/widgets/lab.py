@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
-import threading
 import time
-from collections.abc import Callable
 
 import ipywidgets as widgets
 
@@ -22,6 +20,7 @@ from grokwidgets.plots.lab import (
 from grokwidgets.plots.render import new_figure
 from grokwidgets.runs import available_runs, load_run
 from grokwidgets.widgets.canvas import ErrorBox, FigureImage, shows_errors
+from grokwidgets.widgets.jobs import BackgroundJob
 
 __all__ = ["LabWidget"]
 
@@ -140,10 +139,7 @@ class LabWidget(widgets.VBox):
         self.history_image = FigureImage(fig_h, self.history_artists.all())
         self.weights_image = FigureImage(fig_w, self.weight_artists.all())
 
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._trainer: Trainer | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._job: BackgroundJob | None = None
 
         for control in (self.weight_decay, self.train_fraction, self.op, self.seed):
             control.observe(self._on_settings_change, names="value")
@@ -215,6 +211,10 @@ class LabWidget(widgets.VBox):
             set_history_steps(ax_acc, ax_loss, run.config.steps)
             self.history_image.invalidate()
         update_history(self.history_artists, run.history, run.grok_step)
+        self.history_image.alt = (
+            "Accuracy (left) and loss (right) against training step, train solid and "
+            "test dashed. " + self._describe(run)
+        )
         self.history_image.layout.opacity = None
         self.weights_image.layout.opacity = None
         last = len(run.checkpoint_steps) - 1
@@ -256,6 +256,12 @@ class LabWidget(widgets.VBox):
         step = int(self.run.checkpoint_steps[index])
         self.checkpoint_label.value = f"step {step}"
         update_weights(self.weight_artists, self.run.params_at(step))
+        self.weights_image.alt = (
+            f"Weights at step {step}: embedding and output matrices as heatmaps, and the "
+            f"embedding's energy per Fourier frequency ("
+            + self.weight_artists.summary.get_text().replace("\n", ", ")
+            + ")."
+        )
         update_history_cursor(self.history_artists, step)
         self.weights_image.request_draw()
         self.history_image.request_draw()
@@ -264,67 +270,55 @@ class LabWidget(widgets.VBox):
 
     @property
     def training(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._job is not None and self._job.running
 
     @shows_errors
     def _on_train_click(self, button=None) -> None:
         if self.training:
             return
-        self._trainer = Trainer.from_config(self.config())
-        self._stop.clear()
+        trainer = Trainer.from_config(self.config())
         self._set_busy(True)
         self.progress.max = self.live_steps
         self.progress.value = 0
         self.status.value = "Training…"
-        try:
-            self._loop = asyncio.get_running_loop()
-        except RuntimeError:  # no kernel event loop (a script or a test): post directly
-            self._loop = None
-        self._thread = threading.Thread(
-            target=self._train_worker, name="grokwidgets-train", daemon=True
+        self._job = BackgroundJob(
+            functools.partial(self._train_work, trainer),
+            on_progress=self._show_live,
+            on_done=self._finish,
+            name="grokwidgets-train",
         )
-        self._thread.start()
+        self._job.start()
 
     @shows_errors
     def _on_stop_click(self, button=None) -> None:
-        self._stop.set()
+        if self._job is not None:
+            self._job.stop()
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until live training has finished (for scripts and tests)."""
-        if self._thread is not None:
-            self._thread.join(timeout)
+        if self._job is not None:
+            self._job.wait(timeout)
 
-    def _post(self, fn: Callable[[], None]) -> None:
-        """Run ``fn`` on the kernel's event loop, where all drawing happens."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(fn)
-        else:
-            fn()
-
-    def _train_worker(self) -> None:
-        trainer = self._trainer
-        last = [time.perf_counter()]
+    @staticmethod
+    def _train_work(trainer: Trainer, report, stopped) -> Run:
+        """Runs in the worker thread: train, reporting a snapshot a few times a second."""
+        last = time.perf_counter()
 
         def callback(progress: Progress) -> bool:
-            if self._stop.is_set():
+            nonlocal last
+            if stopped():
                 return False
             now = time.perf_counter()
-            if now - last[0] >= LIVE_REDRAW_SECONDS:
-                last[0] = now
-                snapshot = trainer.run
-                self._post(lambda: self._show_live(snapshot, progress))
+            if now - last >= LIVE_REDRAW_SECONDS:
+                last = now
+                report((trainer.run, progress))
             return True
 
-        try:
-            trainer.step(trainer.config.steps, callback=callback)
-            run = trainer.run
-            self._post(lambda: self._finish(run, None))
-        except Exception as exc:  # shown in the widget, not lost in a thread
-            log.exception("live training failed")
-            error = exc  # ``exc`` is unbound when the except block ends
-            self._post(lambda: self._finish(None, error))
+        trainer.step(trainer.config.steps, callback=callback)
+        return trainer.run
 
-    def _show_live(self, run: Run, progress: Progress) -> None:
+    def _show_live(self, payload: tuple[Run, Progress]) -> None:
+        run, progress = payload
         try:
             self.progress.value = progress.step
             self.status.value = (
@@ -355,7 +349,8 @@ class LabWidget(widgets.VBox):
         self.progress.bar_style = "info" if busy else "success"
 
     def close(self) -> None:
-        self._stop.set()
+        if self._job is not None:
+            self._job.stop()
         self.wait(5)
         for child in (self.history_image, self.weights_image):
             child.close()

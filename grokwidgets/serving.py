@@ -1,0 +1,137 @@
+"""Serve the essay with Voila so that the page works with no network.
+
+``python -m grokwidgets.serving [--port=8866] [VOILA ARGS...]`` runs Voila on the essay,
+bound to 127.0.0.1, from the repository root (where Voila reads ``voila.json``).
+
+What this adds to a plain ``voila essay/grokking.ipynb``: the ``grokwidgets`` Voila
+template (in ``grokwidgets/jupyter_data``, put on ``JUPYTER_PATH``). Voila 0.5's stock
+``lab`` template links Font Awesome's CSS from a public CDN; Voila already bundles the
+same fonts, so the link is only a render-blocking request to the internet, which
+stalls or fails in a classroom without a network. Our template is ``lab`` without
+those links (see its ``index.html.j2``), so the page asks nothing of another host.
+
+It also holds :class:`V1OnlyWebsocketConnection`, which ``voila.json`` names as Voila's
+kernel websocket connection class (see its docstring: it closes a denial of service).
+
+Importing this module needs the standard library only (the connection class, which
+needs jupyter_server, is built on first access).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: A Jupyter data directory: holds ``voila/templates/grokwidgets``.
+JUPYTER_DATA_DIR = PACKAGE_DIR / "jupyter_data"
+TEMPLATE = "grokwidgets"
+#: The repository root in a source checkout (where ``voila.json`` and ``essay/`` are).
+REPO_ROOT = PACKAGE_DIR.parent
+NOTEBOOK = "essay/grokking.ipynb"
+PORT = 8866
+
+
+def voila_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A copy of ``environ`` (default: ``os.environ``) that lets Voila find our template."""
+    env = dict(os.environ if environ is None else environ)
+    paths = [str(JUPYTER_DATA_DIR)]
+    if env.get("JUPYTER_PATH"):
+        paths.append(env["JUPYTER_PATH"])
+    env["JUPYTER_PATH"] = os.pathsep.join(paths)
+    return env
+
+
+def voila_command(
+    notebook: str | os.PathLike[str] = NOTEBOOK,
+    port: int = PORT,
+    *,
+    ip: str = "127.0.0.1",
+    python: str | os.PathLike[str] | None = None,
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """The command line that serves ``notebook``; run it with ``env=voila_env()``."""
+    return [
+        str(python or sys.executable),
+        "-m",
+        "voila",
+        "--no-browser",
+        f"--port={int(port)}",
+        f"--Voila.ip={ip}",
+        f"--template={TEMPLATE}",
+        *extra,
+        str(notebook),
+    ]
+
+
+V1_PROTOCOL = "v1.kernel.websocket.jupyter.org"
+
+
+def _make_v1_only_connection() -> type:
+    from jupyter_server.services.kernels.connection.channels import (
+        ZMQChannelsWebsocketConnection,
+    )
+    from tornado import web
+
+    class V1OnlyWebsocketConnection(ZMQChannelsWebsocketConnection):
+        """A kernel websocket that speaks only Jupyter's v1 binary protocol.
+
+        Voila 0.5.13's kernel websocket handler reads every binary message it sends
+        as a v1 message. A client that asks for the legacy protocol (no subprotocol)
+        gets widget messages with binary buffers in the legacy framing, which that
+        code misreads as a count of some 10**17 offsets: one Voila process then eats
+        all the memory it can get, and every reader's page dies with it. Anyone who
+        can load the page can open such a websocket on their own kernel. The page
+        itself (JupyterLab services 7) always asks for v1, so legacy is refused.
+        """
+
+        kernel_ws_protocol = V1_PROTOCOL
+
+        async def prepare(self) -> None:
+            offered = self.websocket_handler.request.headers.get("Sec-WebSocket-Protocol", "")
+            if V1_PROTOCOL not in [p.strip() for p in offered.split(",")]:
+                raise web.HTTPError(400, f"only the {V1_PROTOCOL} protocol is served")
+            await super().prepare()
+
+    V1OnlyWebsocketConnection.__module__ = __name__
+    V1OnlyWebsocketConnection.__qualname__ = "V1OnlyWebsocketConnection"
+    return V1OnlyWebsocketConnection
+
+
+def __getattr__(name: str) -> type:
+    # Built lazily so that importing this module needs no jupyter_server.
+    if name == "V1OnlyWebsocketConnection":
+        cls = _make_v1_only_connection()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    port = PORT
+    rest: list[str] = []
+    it = iter(args)
+    for arg in it:
+        if arg.startswith("--port="):
+            port = int(arg.split("=", 1)[1])
+        elif arg == "--port":
+            port = int(next(it))
+        else:
+            rest.append(arg)
+    cmd = voila_command(port=port, extra=rest)
+    if os.name == "posix":
+        # Become Voila, so that Ctrl-C and signals reach it directly.
+        os.chdir(REPO_ROOT)
+        os.execve(cmd[0], cmd, voila_env())
+    try:
+        return subprocess.call(cmd, cwd=REPO_ROOT, env=voila_env())
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Fixtures for the browser tests: one Voila server per session, Debian's Chromium.
+
+Every test module here sets ``pytestmark = pytest.mark.browser``. Tests that drive
+the page are skipped when /usr/bin/chromium is missing (``python3 tasks.py test``
+installs it when it can); the plain-HTTP checks of the server still run. Set
+``GW_BROWSER_NOTEBOOK=path.ipynb`` to point the tests at another notebook.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._server import (
+    CHROMIUM,
+    NOTEBOOK,
+    PageWatch,
+    VoilaServer,
+    launch_chromium,
+    wait_for_essay,
+)
+
+
+@pytest.fixture(scope="session")
+def chromium_available() -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium: apt-get install chromium)")
+
+
+@pytest.fixture(scope="session")
+def voila_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoilaServer]:
+    """The essay served by Voila on a free port, for the whole session.
+
+    Needs no browser: the HTTP checks in test_security.py run without Chromium.
+    """
+    notebook = Path(os.environ.get("GW_BROWSER_NOTEBOOK", NOTEBOOK))
+    if not notebook.exists():
+        pytest.fail(f"the essay notebook {notebook} does not exist")
+    log = tmp_path_factory.mktemp("voila") / "voila.log"
+    server = VoilaServer(notebook, log_path=log)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_available: None) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = launch_chromium(pw)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class EssayPage:
+    """A browser context + page on the essay, with what it did recorded in ``watch``."""
+
+    def __init__(self, context: Any, page: Any, watch: PageWatch, server: VoilaServer) -> None:
+        self.context = context
+        self.page = page
+        self.watch = watch
+        self.server = server
+
+    def close(self) -> None:
+        self.context.close()
+
+
+OpenEssay = Callable[..., EssayPage]
+
+
+@pytest.fixture(scope="session")
+def open_essay(browser: Any, voila_server: VoilaServer) -> Iterator[OpenEssay]:
+    """``open_essay(width=1280, dpr=1)``: a fresh page on the essay, fully rendered.
+
+    Every call runs the notebook on a new kernel (a few seconds); contexts are
+    closed at the end of the session.
+    """
+    opened: list[EssayPage] = []
+
+    def _open(width: int = 1280, height: int = 900, dpr: float = 1) -> EssayPage:
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, device_scale_factor=dpr
+        )
+        watch = PageWatch().attach(context)
+        page = context.new_page()
+        essay = EssayPage(context, page, watch, voila_server)
+        opened.append(essay)
+        page.goto(voila_server.url, wait_until="load", timeout=120_000)
+        try:
+            wait_for_essay(page)
+        except Exception as exc:
+            raise AssertionError(
+                f"the essay did not render: {exc}\nconsole errors: {watch.console_errors}\n"
+                f"page errors: {watch.page_errors}\nVoila log:\n{voila_server.log_tail()}"
+            ) from exc
+        return essay
+
+    yield _open
+    for essay in opened:
+        essay.close()
+
+
+@pytest.fixture(scope="session")
+def essay(open_essay: OpenEssay) -> EssayPage:
+    """The essay at 1280 px, device scale factor 1, shared by the tests of a session."""
+    return open_essay(width=1280, dpr=1)
