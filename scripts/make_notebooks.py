@@ -171,6 +171,54 @@ LabWidget()""",
     ),
     (
         "md",
+        """## Measuring the complexity
+
+So far "complexity" was either drawn or counted in a toy diagram. For the real
+network we can estimate the learning coefficient λ itself, at every saved
+checkpoint, with the method of Lau and colleagues: start a sampler at the
+checkpoint's weights, let it wander through nearby weights that fit the training
+data almost as well (stochastic-gradient Langevin dynamics, held near the start by
+a spring), and measure how much worse the loss gets on average. Where the good
+region is broad and flat, the wandering costs little and λ is small; where it is
+narrow, λ is large.
+
+The panels below put the estimate (middle, log scale) next to the losses (top) and
+the share of the embedding's energy in its five strongest Fourier frequencies
+(bottom). Pick other shipped runs, or press **Measure a fresh run** to train a new
+seed and estimate its curve live (about 15 seconds on our 2-core machine).""",
+    ),
+    ("code", """from grokwidgets.widgets import ComplexityWidget
+
+ComplexityWidget()"""),
+    (
+        "md",
+        """What the measurement shows, for the run with weight decay 1:
+
+- **Up while memorizing.** The estimate climbs from about 270 to about 480 as the
+  network memorizes (step 50): a Type A move toward a more complex solution.
+- **Down through the plateau.** It then falls steadily, to about 170 by step 300
+  while test accuracy is still near chance, to about 30 when test accuracy reaches
+  95% (step 500), and to about 5 a thousand steps later: a Type B move, a hundredfold
+  simpler solution that fits the same data.
+- **No weight decay, no fall.** The gray dashed curve is the run without weight
+  decay: it climbs past 7,000 and never comes down, and that network never
+  generalizes.
+
+Read it with its caveats. The estimate is relative, not an absolute count of
+parameters: it depends on the sampler's settings (inverse temperature *n*/log *n*
+≈ 160, spring strength γ = 100, step size 10⁻³, 2 chains of 200 draws, batches of
+256), and those shrink it in very flat directions. Most of the fall happens
+*during* the plateau, not at the moment test accuracy jumps, and after
+memorization it moves together with the training loss; so it shows the network
+getting simpler, not an alarm that rings only at grokking. Late in training
+AdamW's occasional loss spikes make it jump up for a checkpoint or two. And
+without weight decay part of its rise comes from the weights simply growing,
+which sharpens the loss at a fixed sampling scale. The Fourier share tells the
+same story in the network's own terms: about 0.31 at memorization, 0.45 by step
+200 while the test loss has not moved, 0.84 at grokking and 0.95 by the end.""",
+    ),
+    (
+        "md",
         """## The plateau is not idle
 
 From the outside, the long flat stretch looks like wasted compute: the training

@@ -37,8 +37,9 @@ import numpy as np
 import threadpoolctl
 
 from grokwidgets.experiment import History, Run, RunConfig
+from grokwidgets.measures import LLCCurve
 
-__all__ = ["available_runs", "load_run"]
+__all__ = ["available_runs", "load_llc", "load_run"]
 
 _HISTORY_FIELDS = ("step", "train_loss", "test_loss", "train_acc", "test_acc", "weight_norm")
 
@@ -94,6 +95,34 @@ def _load(weight_decay: float, seed: int) -> Run:
     raise ValueError(
         f"no shipped run with weight_decay={weight_decay!r}, seed={seed!r}; "
         f"shipped (weight_decay, seed): {shipped}"
+    )
+
+
+def load_llc(weight_decay: float = 1.0, seed: int = 0) -> LLCCurve:
+    """The learning coefficient estimated along a shipped run (precomputed).
+
+    Made by ``scripts/make_llc.py`` with :func:`grokwidgets.measures.llc_curve` at
+    its default settings (recorded in ``settings``). Same arguments and errors as
+    :func:`load_run`.
+    """
+    run = load_run(weight_decay, seed)  # validates, and names what is shipped
+    return _load_llc(run.config.weight_decay, run.config.seed)
+
+
+@functools.cache
+def _load_llc(weight_decay: float, seed: int) -> LLCCurve:
+    data = json.loads(resources.files(__name__).joinpath("llc.json").read_text("utf-8"))
+    for c in data["curves"]:
+        if c["seed"] == seed and math.isclose(c["weight_decay"], weight_decay, abs_tol=1e-12):
+            return LLCCurve(
+                step=_readonly(np.asarray(c["step"], dtype=np.int64)),
+                llc=_readonly(np.asarray(c["llc"], dtype=np.float64)),
+                llc_std=_readonly(np.asarray(c["llc_std"], dtype=np.float64)),
+                train_loss=_readonly(np.asarray(c["train_loss"], dtype=np.float64)),
+                settings=MappingProxyType(dict(data["settings"])),
+            )
+    raise ValueError(  # a shipped run without its curve: rerun scripts/make_llc.py
+        f"no LLC curve shipped for weight_decay={weight_decay!r}, seed={seed!r}"
     )
 
 

@@ -9,12 +9,14 @@ one moves the other.
 """
 
 from grokwidgets.widgets.canvas import FigureImage
+from grokwidgets.widgets.complexity import ComplexityWidget
 from grokwidgets.widgets.curves import CurvesWidget
 from grokwidgets.widgets.lab import LabWidget
 from grokwidgets.widgets.structure import StructureWidget
 from grokwidgets.widgets.timeline import Timeline, TimelineControls
 
 __all__ = [
+    "ComplexityWidget",
     "CurvesWidget",
     "FigureImage",
     "LabWidget",
