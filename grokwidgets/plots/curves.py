@@ -44,7 +44,6 @@ class CurveArtists:
     test_loss: Line2D
     complexity: Line2D
     memorization: Line2D
-    memorization_label: Text
     transition: Line2D
     transition_label: Text
     cursor_dots: Line2D
@@ -57,7 +56,6 @@ class CurveArtists:
         return (
             *self.lines,
             self.memorization,
-            self.memorization_label,
             self.transition,
             self.transition_label,
             self.cursor_dots,
@@ -91,9 +89,6 @@ def draw_curves(ax: Axes, cax: Axes, result: CurveResult) -> CurveArtists:
     test = ax.plot(result.steps, result.test_loss, lw=2.4, **style)[0]
     comp = cax.plot(result.steps, result.complexity, lw=1.8, ls=(0, (5, 3)), **style)[0]
     mem = ax.axvline(result.memorization_step, color=COLORS[kind], lw=1, ls=":", alpha=0.9)
-    mem_label = ax.text(
-        1.0, 0.08, f"{kind} memorized", color=COLORS[kind], rotation=90, ha="right", size=8
-    )
     tr = ax.axvline(1.0, color=COLORS[kind], lw=1.5, ls="-.", alpha=0.9)
     label = ax.text(
         1.0,
@@ -108,7 +103,7 @@ def draw_curves(ax: Axes, cax: Axes, result: CurveResult) -> CurveArtists:
     dots = ax.plot(
         [], [], ls="none", marker=MARKERS[kind], ms=8, mfc="white", mec=COLORS[kind], mew=2
     )[0]
-    artists = CurveArtists(train, test, comp, mem, mem_label, tr, label, dots)
+    artists = CurveArtists(train, test, comp, mem, tr, label, dots)
     update_curves(artists, result)
     return artists
 
@@ -119,7 +114,6 @@ def update_curves(artists: CurveArtists, result: CurveResult, step: float | None
     artists.test_loss.set_data(result.steps, result.test_loss)
     artists.complexity.set_data(result.steps, result.complexity)
     artists.memorization.set_xdata([result.memorization_step] * 2)
-    artists.memorization_label.set_x(result.memorization_step / 1.03)
     # Only Type B's transition gets its own mark: Type A's move to a more complex
     # solution *is* its memorization, already marked.
     shown = result.kind == "B" and result.transition_step is not None
@@ -172,6 +166,8 @@ def legend_handles() -> list[Line2D]:
         Line2D([], [], color="0.3", lw=1.2, alpha=0.75, label="train loss (thin)"),
         Line2D([], [], color="0.3", lw=2.4, label="test loss (thick)"),
         Line2D([], [], color="0.3", lw=1.8, ls=(0, (5, 3)), label="complexity (dashed)"),
+        # Rotated labels on the marks would cost ~2 ms each per frame; the legend, once.
+        Line2D([], [], color="0.3", lw=1, ls=":", label="memorized (dotted)"),
     ]
     return handles
 
