@@ -119,6 +119,27 @@ with a larger λ, a Type B transition to one with a smaller λ.""",
     ),
     (
         "md",
+        """Picture the loss as terrain over a map of the weights, and training as a marble that
+rolls downhill while being jostled by noise. In the left panel below, the terrain is
+a round bowl: there is exactly one lowest spot, and every marble ends up there,
+wherever it starts. That is a *regular* minimum. In the right panel the floor is not
+a point but a whole line (here two lines that cross): along the valley floor the
+loss does not change at all, so each marble simply stops wherever it first reaches
+the floor and then drifts along it. That is a *singular*, or degenerate, minimum.
+Singular Learning Theory measures this with the learning coefficient $\\lambda$:
+roughly, how quickly the set of "almost as good" weights grows as you tolerate a
+little more loss. The bowl has $\\lambda = 1$; the valley has $\\lambda = 1/2$, and
+its crossing, where both directions are free at once, is more degenerate still.
+Smaller $\\lambda$ means more room at the bottom, and a simpler solution.""",
+    ),
+    (
+        "code",
+        """from grokwidgets.widgets import BasinsWidget, SingularityWidget
+
+SingularityWidget()""",
+    ),
+    (
+        "md",
         """## Why the simpler solution wins, eventually
 
 Early in training, the memorizing solution is the easiest one to reach, so it is
@@ -132,6 +153,34 @@ steady push of regularization along directions in which the loss is flat.
 Stronger regularization pushes harder and grokking arrives sooner; none at all, and
 nothing pulls the network out of the memorizing solution.""",
     ),
+    (
+        "md",
+        """## Basins and the barrier
+
+The second figure has two basins. The one on the right is narrow and steep and,
+without regularization, slightly deeper: a solution that fits the training data a
+bit better by memorizing it. The one in the middle is wide and, in one direction,
+almost flat (its $\\lambda$ is $3/4$ against the steep basin's $1$): the simpler,
+generalizing solution. Between them lies a ridge. Marbles that start in the steep
+basin stay there, jiggling, far longer than we let them run; in a learning curve,
+that waiting is the long plateau after the training loss has already hit bottom.
+
+Now move the **Regularization** slider. Weight decay adds a cost that grows with the
+distance from the origin, so it leaves the simple basin untouched but lifts the far
+one: its floor rises, the ridge in front of it shrinks (from about 0.97 with no
+decay to 0.27 at 0.5 and 0.04 at 0.8), and more and more marbles hop over into the
+broad basin. Past about 0.92 the steep basin stops being a basin at all; the simple
+one is the only place a marble can come to rest. The small plot on the right shows
+how abruptly the share of escaped marbles climbs, and it does so for each of the
+three seeds shown.
+
+Treat all of this as a cartoon. The real network has thousands of weights, not two;
+its memorizing and generalizing solutions are not two tidy wells on a plane, and
+"flat in one direction" stands in for a great many redundant directions at once. The
+heights, temperatures and step counts here were picked so the story is visible in a
+few seconds, so read the figure for its shape, not for its numbers.""",
+    ),
+    ("code", "BasinsWidget()"),
     (
         "md",
         """## A real network, trained in this page
@@ -187,9 +236,12 @@ the share of the embedding's energy in its five strongest Fourier frequencies
 (bottom). Pick other shipped runs, or press **Measure a fresh run** to train a new
 seed and estimate its curve live (about 15 seconds on our 2-core machine).""",
     ),
-    ("code", """from grokwidgets.widgets import ComplexityWidget
+    (
+        "code",
+        """from grokwidgets.widgets import ComplexityWidget
 
-ComplexityWidget()"""),
+ComplexityWidget()""",
+    ),
     (
         "md",
         """What the measurement shows, for the run with weight decay 1:

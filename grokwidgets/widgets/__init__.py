@@ -12,14 +12,17 @@ from grokwidgets.widgets.canvas import FigureImage
 from grokwidgets.widgets.complexity import ComplexityWidget
 from grokwidgets.widgets.curves import CurvesWidget
 from grokwidgets.widgets.lab import LabWidget
+from grokwidgets.widgets.landscape import BasinsWidget, SingularityWidget
 from grokwidgets.widgets.structure import StructureWidget
 from grokwidgets.widgets.timeline import Timeline, TimelineControls
 
 __all__ = [
+    "BasinsWidget",
     "ComplexityWidget",
     "CurvesWidget",
     "FigureImage",
     "LabWidget",
+    "SingularityWidget",
     "StructureWidget",
     "Timeline",
     "TimelineControls",

@@ -1,0 +1,540 @@
+"""The landscape explorer: singular minima, and two basins tilted by weight decay.
+
+:class:`SingularityWidget` puts a regular minimum (a bowl: one best point) beside a
+singular one (a valley: a line of best points) and rolls the same marbles on both.
+:class:`BasinsWidget` rolls marbles out of the sharp complex basin of a
+:class:`~grokwidgets.landscape.TwoBasin` and lets the reader tilt the landscape
+with the regularization slider until the broad simple basin is the only one left.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+from collections import OrderedDict
+
+import ipywidgets as widgets
+import numpy as np
+
+from grokwidgets.landscape import (
+    Bowl,
+    Grid,
+    Settled,
+    Trajectory,
+    TwoBasin,
+    Valley,
+    evaluate_grid,
+    run_marble,
+    settle,
+)
+from grokwidgets.plots.landscape import (
+    Profile,
+    axis_profile,
+    basin_legend_handles,
+    describe_basins,
+    describe_singular,
+    draw_marbles,
+    draw_minimum_set,
+    draw_paths,
+    draw_potential,
+    draw_profile,
+    draw_sweep,
+    singular_legend_handles,
+    update_marbles,
+    update_paths,
+    update_potential,
+    update_profile,
+    update_sweep,
+)
+from grokwidgets.plots.render import new_figure
+from grokwidgets.widgets.canvas import FigureImage, shows_errors
+
+__all__ = [
+    "SWEEP_REGULARIZATIONS",
+    "SWEEP_SEEDS",
+    "BasinsWidget",
+    "SingularityWidget",
+    "basin_sweep",
+]
+
+#: Marble dynamics of the two-basin figure (see :func:`grokwidgets.landscape.settle`).
+SPREAD = 0.1
+STEP_SIZE = 0.02
+DEFAULT_MARBLES = 400
+DEFAULT_STEPS = 2000
+DEFAULT_TEMPERATURE = 0.05
+GRID_NUM = 201
+#: Fixed colour scale of the two-basin heat map, so heights compare across settings:
+#: 16 shades, finer near zero (see grokwidgets.plots.landscape.band_edges).
+BASIN_VMAX = 3.0
+BASIN_BANDS = 16
+PROFILE_YLIM = (-0.15, 3.0)
+
+#: The sweep panel's grid: the slider's own stops, so its marker lands on a line.
+SWEEP_REGULARIZATIONS = tuple(round(0.05 * i, 2) for i in range(21))
+SWEEP_SEEDS = (0, 1, 2)
+# Marbles (of 400) ending in the simple basin at each of SWEEP_REGULARIZATIONS, for
+# each of SWEEP_SEEDS, with the default dynamics: basin_sweep() recomputes this
+# (about 6-9 s here, too slow to redo whenever the essay's page opens) and
+# tests/test_landscape_widget.py checks entries against it.
+_SWEEP_COUNTS = (
+    (0, 0, 0, 0, 0, 1, 5, 8, 23, 51, 109, 224, 333, 394, 400, 400, 400, 400, 400, 400, 400),
+    (0, 0, 0, 0, 0, 1, 1, 10, 23, 56, 121, 229, 341, 393, 400, 400, 400, 400, 400, 400, 400),
+    (0, 0, 0, 0, 0, 0, 1, 6, 26, 50, 117, 218, 333, 394, 400, 400, 400, 400, 400, 400, 400),
+)
+_CACHE_SIZE = 48
+
+
+def _settle(
+    regularization: float, seed: int, *, n_marbles: int, steps: int, temperature: float
+) -> Settled:
+    potential = TwoBasin(regularization=regularization)
+    return settle(
+        potential,
+        potential.complex_point,
+        n_marbles=n_marbles,
+        spread=SPREAD,
+        steps=steps,
+        step_size=STEP_SIZE,
+        temperature=temperature,
+        rng=np.random.default_rng(seed),
+    )
+
+
+def basin_sweep(
+    regularizations=SWEEP_REGULARIZATIONS,
+    seeds=SWEEP_SEEDS,
+    *,
+    n_marbles: int = DEFAULT_MARBLES,
+    steps: int = DEFAULT_STEPS,
+    temperature: float = DEFAULT_TEMPERATURE,
+) -> np.ndarray:
+    """Fraction of marbles from the complex basin that settle in the simple one.
+
+    Returns an array of shape ``(len(seeds), len(regularizations))``; each entry is
+    :func:`~grokwidgets.landscape.settle` with ``rng=np.random.default_rng(seed)``,
+    exactly what :class:`BasinsWidget` shows at that slider value and seed.
+    """
+    return np.array(
+        [
+            [
+                _settle(
+                    float(r), int(seed), n_marbles=n_marbles, steps=steps, temperature=temperature
+                ).fraction_simple
+                for r in regularizations
+            ]
+            for seed in seeds
+        ]
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _sweep(n_marbles: int, steps: int, temperature: float) -> np.ndarray:
+    # The stored table for the default dynamics; anything else is computed once per
+    # kernel (and cached), the first time a widget with those settings is built.
+    if (n_marbles, steps, temperature) == (DEFAULT_MARBLES, DEFAULT_STEPS, DEFAULT_TEMPERATURE):
+        out = np.array(_SWEEP_COUNTS, dtype=float) / DEFAULT_MARBLES
+    else:
+        out = basin_sweep(n_marbles=n_marbles, steps=steps, temperature=temperature)
+    out.flags.writeable = False
+    return out
+
+
+def _check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        top = "" if maximum is None else f" and <= {maximum}"
+        raise ValueError(f"{name} must be >= {minimum}{top}, got {value!r}")
+    return int(value)
+
+
+def _check_float(name: str, value: object, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    if not (math.isfinite(value) and low <= value <= high):
+        raise ValueError(f"{name} must be in [{low:g}, {high:g}], got {value!r}")
+    return float(value)
+
+
+def _seed_dropdown(value: int, css: str, tooltip: str) -> widgets.Dropdown:
+    seed = widgets.Dropdown(
+        options=list(range(10)),
+        value=value,
+        description="Seed",
+        tooltip=tooltip,
+        layout=widgets.Layout(width="150px"),
+    )
+    seed.add_class(css)
+    return seed
+
+
+# --------------------------------------------------------------------------- regular vs singular
+
+
+class SingularityWidget(widgets.VBox):
+    """A regular minimum (a bowl) beside a singular one (a valley), with marbles.
+
+    The same marbles start at the same random points on both landscapes and roll
+    downhill with a little noise: in the bowl they all gather at the one best
+    point; in the valley each stops wherever it meets the floor, which is a whole
+    curve of equally good points. The **Seed** control draws new starting points.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        Starting points and noise (0 to 9, the seed control's range).
+    n_marbles : int, default 8
+    steps : int, default 600
+        Noisy gradient-descent steps of 0.02.
+    temperature : float, default 0.01
+    width, height : int
+        Figure size in CSS pixels.
+
+    Attributes
+    ----------
+    paths : dict of {"bowl", "valley"} to Trajectory
+        The marbles' paths currently drawn, from
+        :func:`~grokwidgets.landscape.run_marble`.
+    """
+
+    #: Marbles start uniformly in this square; the picture shows a wider one, since
+    #: noise carries marbles along the valley floor.
+    START_BOX = 1.6
+    WINDOW = 2.5
+    VMAX = 2.0
+    BANDS = 12
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        n_marbles: int = 8,
+        steps: int = 600,
+        temperature: float = 0.01,
+        width: int = 700,
+        height: int = 360,
+    ) -> None:
+        seed = _check_int("seed", seed, 0, 9)
+        self.n_marbles = _check_int("n_marbles", n_marbles, 1)
+        self.steps = _check_int("steps", steps, 1)
+        self.temperature = _check_float("temperature", temperature, 0.0, 1.0)
+        window = {"xlim": (-self.WINDOW, self.WINDOW), "ylim": (-self.WINDOW, self.WINDOW)}
+        self.potentials = {"bowl": Bowl(**window), "valley": Valley(**window)}
+        self.paths: dict[str, Trajectory] = {}
+
+        fig = new_figure(width, height)
+        axes = fig.subplots(1, 2)
+        fig.subplots_adjust(left=0.07, right=0.98, top=0.86, bottom=0.2, wspace=0.18)
+        titles = {"bowl": "regular: one best point", "valley": "singular: a line of best points"}
+        self.path_artists = {}
+        self.minimum_artists = {}
+        for (name, potential), ax in zip(self.potentials.items(), axes, strict=True):
+            draw_potential(
+                ax,
+                evaluate_grid(potential, num=161),
+                vmax=self.VMAX,
+                bands=self.BANDS,
+            )
+            self.minimum_artists[name] = draw_minimum_set(ax, potential)
+            self.path_artists[name] = draw_paths(ax, self.n_marbles)
+            ax.set_title(titles[name], size=10)
+            ax.set_xlabel("w₁", size=9)
+            ax.tick_params(labelsize=8)
+        axes[0].set_ylabel("w₂", size=9)
+        fig.legend(
+            handles=singular_legend_handles(),
+            loc="lower center",
+            ncols=4,
+            fontsize=8,
+            frameon=False,
+        )
+        animated = [a for arts in self.path_artists.values() for a in arts.all()]
+        self.image = FigureImage(fig, animated)
+        self.image.add_class("gw-singular-figure")
+        self.errors = self.image.errors
+
+        self.seed = _seed_dropdown(
+            seed, "gw-singular-seed", "Draw new random starting points for the marbles"
+        )
+        self.seed.observe(self._on_seed_change, names="value")
+        self._update()
+        super().__init__([self.image, self.errors, self.seed])
+        self.add_class("gw-singular")
+
+    def compute(self, seed: int) -> dict[str, Trajectory]:
+        """The marbles' paths for ``seed``: the same starts on both landscapes.
+
+        ``rng = np.random.default_rng(seed)`` draws the starts (uniform in the
+        square of half-width :attr:`START_BOX`), then the bowl's noise, then the
+        valley's.
+        """
+        rng = np.random.default_rng(seed)
+        box = self.START_BOX
+        starts = rng.uniform(-box, box, size=(self.n_marbles, 2))
+        return {
+            name: run_marble(
+                potential,
+                starts,
+                steps=self.steps,
+                step_size=STEP_SIZE,
+                temperature=self.temperature,
+                rng=rng,
+            )
+            for name, potential in self.potentials.items()
+        }
+
+    def _update(self) -> None:
+        self.paths = self.compute(self.seed.value)
+        for name, trajectory in self.paths.items():
+            update_paths(self.path_artists[name], trajectory)
+        self.image.alt = describe_singular(
+            self.paths["bowl"].positions[-1], self.paths["valley"].positions[-1]
+        )
+        self.image.request_draw()
+
+    @shows_errors
+    def _on_seed_change(self, change) -> None:
+        self._update()
+
+
+# --------------------------------------------------------------------------- two basins
+
+
+class BasinsWidget(widgets.VBox):
+    """Marbles leaving a sharp basin for a broad one as weight decay tilts the landscape.
+
+    Left: the :class:`~grokwidgets.landscape.TwoBasin` loss (light = low) with the
+    final positions of ``n_marbles`` marbles started in the complex basin (orange
+    diamonds: ended in the simple basin; blue circles: stayed) and a few sample
+    paths. Top right: the loss along ``w₂ = 0`` now (solid) and without weight
+    decay (dashed), with both minima and the barrier. Bottom right: the share of
+    marbles ending in the simple basin against regularization for seeds 0 to 2,
+    with a star at the current setting.
+
+    Parameters
+    ----------
+    regularization : float, default 0
+        Initial slider value, in [0, 1].
+    seed : int, default 0
+        Initial seed (0 to 9): the marbles' starting scatter and noise.
+    n_marbles, steps, temperature
+        Dynamics of :func:`~grokwidgets.landscape.settle` (step size 0.02, spread
+        0.1). The sweep panel for the defaults is stored; other values compute it
+        at construction, once per kernel (63 runs of ``settle``: several seconds;
+        see :func:`basin_sweep`).
+    n_paths : int, default 5
+        Sample paths drawn as lines, from the first ``n_paths`` starting points.
+    width, height : int
+        Figure size in CSS pixels.
+
+    Attributes
+    ----------
+    potential : TwoBasin
+    grid : Grid
+        The heat map's data.
+    settled : Settled
+        Where the marbles ended (the scatter).
+    paths : Trajectory or None
+        The sample paths (the lines), None if ``n_paths`` is 0.
+    profile : Profile
+        The slice ``w₂ = 0`` (the top-right panel).
+    sweep : ndarray, shape (len(SWEEP_SEEDS), len(SWEEP_REGULARIZATIONS))
+        The bottom-right panel's fractions.
+    """
+
+    def __init__(
+        self,
+        *,
+        regularization: float = 0.0,
+        seed: int = 0,
+        n_marbles: int = DEFAULT_MARBLES,
+        steps: int = DEFAULT_STEPS,
+        temperature: float = DEFAULT_TEMPERATURE,
+        n_paths: int = 5,
+        width: int = 700,
+        height: int = 440,
+    ) -> None:
+        regularization = _check_float("regularization", regularization, 0.0, 1.0)
+        seed = _check_int("seed", seed, 0, 9)
+        self.n_marbles = _check_int("n_marbles", n_marbles, 1)
+        self.steps = _check_int("steps", steps, 1)
+        self.temperature = _check_float("temperature", temperature, 0.0, 1.0)
+        self.n_paths = _check_int("n_paths", n_paths, 0, self.n_marbles)
+        self.sweep = _sweep(self.n_marbles, self.steps, self.temperature)
+        self._sweep_r = np.array(SWEEP_REGULARIZATIONS)
+        self._cache: OrderedDict[tuple[float, int], tuple] = OrderedDict()
+
+        fig = new_figure(width, height)
+        ax_map = fig.add_subplot(
+            fig.add_gridspec(1, 1, left=0.07, right=0.6, top=0.9, bottom=0.2)[0]
+        )
+        right = fig.add_gridspec(2, 1, left=0.735, right=0.985, top=0.9, bottom=0.23, hspace=0.75)
+        ax_profile = fig.add_subplot(right[0])
+        ax_sweep = fig.add_subplot(right[1])
+
+        flat = TwoBasin()
+        self.heatmap = draw_potential(
+            ax_map,
+            evaluate_grid(flat, num=GRID_NUM),
+            vmax=BASIN_VMAX,
+            bands=BASIN_BANDS,
+        )
+        cbar = fig.colorbar(
+            self.heatmap,
+            ax=ax_map,
+            fraction=0.045,
+            pad=0.02,
+            extend="max",
+            spacing="proportional",
+            ticks=[0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0],
+        )
+        cbar.ax.tick_params(labelsize=7)
+        cbar.ax.set_title("loss", size=7)
+        self.path_artists = draw_paths(ax_map, self.n_paths)
+        self.path_artists.ends.set_visible(False)  # the scatter shows where marbles end
+        self.marble_artists = draw_marbles(ax_map)
+        ax_map.set_title("marbles started in the complex basin", size=9)
+        ax_map.set_xlabel("w₁", size=8)
+        ax_map.set_ylabel("w₂", size=8)
+        ax_map.tick_params(labelsize=7)
+        # Drawn every frame after the heat map (an animated artist covers the
+        # static background, whatever its zorder).
+        self.labels = (
+            ax_map.text(0.0, -2.35, "simple basin\n(broad, flat in w₂)", ha="center", size=7),
+            ax_map.text(
+                flat.complex_center, -0.6, "complex basin\n(sharp)", ha="center", va="top", size=7
+            ),
+        )
+
+        self.profile_artists = draw_profile(ax_profile, axis_profile(flat), ylim=PROFILE_YLIM)
+        ax_profile.set_title("slice through both minima", size=9)
+        self.sweep_artists = draw_sweep(ax_sweep, self._sweep_r, self.sweep, SWEEP_SEEDS)
+        ax_sweep.set_title("share simple, seeds 0-2", size=9)
+        fig.legend(
+            handles=basin_legend_handles(), loc="lower center", ncols=4, fontsize=8, frameon=False
+        )
+
+        animated = [
+            self.heatmap,
+            *self.labels,
+            *self.path_artists.all(),
+            *self.marble_artists.all(),
+            *self.profile_artists.all(),
+            *self.sweep_artists.all(),
+        ]
+        self.image = FigureImage(fig, animated)
+        self.image.add_class("gw-landscape-figure")
+        self.errors = self.image.errors
+
+        self.regularization = widgets.FloatSlider(
+            value=regularization,
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            description="Regularization",
+            tooltip=(
+                "Weight decay r: adds r/2 |w|² to the loss, tilting the landscape toward the "
+                "simple basin at the centre"
+            ),
+            readout_format=".2f",
+            continuous_update=False,
+            style={"description_width": "110px"},
+            layout=widgets.Layout(width="min(100%, 420px)"),
+        )
+        self.regularization.add_class("gw-landscape-reg")
+        self.seed = _seed_dropdown(
+            seed, "gw-landscape-seed", "Seeds the marbles' starting scatter and their noise"
+        )
+        self.readout = widgets.HTML()
+        self.readout.add_class("gw-landscape-readout")
+        self.regularization.observe(self._on_regularization_change, names="value")
+        self.seed.observe(self._on_seed_change, names="value")
+        self._update()
+        super().__init__(
+            [
+                self.image,
+                self.errors,
+                widgets.HBox([self.regularization, self.seed]),
+                self.readout,
+            ]
+        )
+        self.add_class("gw-landscape")
+
+    @property
+    def fraction_simple(self) -> float:
+        """Share of the marbles that ended in the simple basin (the readout)."""
+        return self.settled.fraction_simple
+
+    def compute(self, regularization: float, seed: int) -> tuple[Grid, Settled, Trajectory | None]:
+        """The heat map, the settled marbles and the sample paths for one setting.
+
+        The marbles are :func:`~grokwidgets.landscape.settle` from the complex
+        minimum with ``rng=np.random.default_rng(seed)``; the paths are
+        :func:`~grokwidgets.landscape.run_marble` from the first ``n_paths`` of the
+        same starting points with ``rng=np.random.default_rng([seed, 1])`` (None
+        if ``n_paths`` is 0).
+        Results are cached per setting, so revisiting one is instant.
+        """
+        key = (float(regularization), int(seed))
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        potential = TwoBasin(regularization=key[0])
+        grid = evaluate_grid(potential, num=GRID_NUM)
+        settled = _settle(
+            key[0], key[1], n_marbles=self.n_marbles, steps=self.steps, temperature=self.temperature
+        )
+        paths = None
+        if self.n_paths:
+            paths = run_marble(
+                potential,
+                settled.start[: self.n_paths],
+                steps=self.steps,
+                step_size=STEP_SIZE,
+                temperature=self.temperature,
+                rng=np.random.default_rng([key[1], 1]),
+            )
+        self._cache[key] = (grid, settled, paths)
+        if len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return grid, settled, paths
+
+    def _update(self) -> None:
+        r, seed = self.regularization.value, self.seed.value
+        self.grid, self.settled, self.paths = self.compute(r, seed)
+        self.potential = TwoBasin(regularization=float(r))
+        self.profile: Profile = axis_profile(self.potential)
+        update_potential(self.heatmap, self.grid)
+        update_marbles(self.marble_artists, self.settled)
+        if self.n_paths:
+            update_paths(self.path_artists, self.paths)
+        update_profile(self.profile_artists, self.profile)
+        index = SWEEP_SEEDS.index(seed) if seed in SWEEP_SEEDS else None
+        update_sweep(self.sweep_artists, r, self.settled.fraction_simple, index)
+        mean = self.sweep.mean(axis=0)
+        self.image.alt = describe_basins(r, self.profile, self.settled, self._sweep_r, mean)
+        self.readout.value = self._describe()
+        self.image.request_draw()
+
+    def _describe(self) -> str:
+        n = len(self.settled.in_simple)
+        k = int(self.settled.in_simple.sum())
+        p = self.profile
+        if p.complex_min is None:
+            basin = "The complex basin is gone: the simple basin is the only place to rest."
+        else:
+            basin = (
+                f"Complex minimum at loss {p.complex_min[1]:.2f} (simple: "
+                f"{p.simple_min[1]:.2f}); barrier {p.barrier:.2f} high."
+            )
+        return f"<b>{k} of {n}</b> marbles ({k / n:.0%}) settled in the simple basin. {basin}"
+
+    @shows_errors
+    def _on_regularization_change(self, change) -> None:
+        self._update()
+
+    @shows_errors
+    def _on_seed_change(self, change) -> None:
+        self._update()
