@@ -199,3 +199,33 @@ def test_redraws_in_one_loop_pass_coalesce_into_one_frame(pair):
     np.testing.assert_array_equal(
         curves.artists["B"].test_loss.get_ydata(), learning_curves("B", 1.6).test_loss
     )
+
+
+def test_any_figure_can_be_saved_as_svg_or_png(pair):
+    _, curves, structure = pair
+    curves.controls.regularization.value = 2.0
+    before = curves.image.png
+    svg, mime = curves.image.export("svg")
+    assert mime == "image/svg+xml" and svg.lstrip().startswith(b"<?xml")
+    # The export holds the animated artists too: the grokking label is in the SVG.
+    b = learning_curves("B", 2.0)
+    assert f"step {b.transition_step:,.0f}".encode() in svg
+    png, mime = structure.image.export("png")
+    assert mime == "image/png" and png_size(png) == (1400, 520)
+    # Exporting leaves the on-screen frames exactly as they were.
+    curves.image.draw()
+    assert curves.image.png == before
+    with pytest.raises(ValueError, match="fmt"):
+        curves.image.export("gif")
+
+
+def test_the_save_button_message_gets_the_svg_back(pair):
+    _, curves, _ = pair
+    sent = []
+    curves.image.send = lambda content, buffers=None: sent.append((content, buffers))
+    curves.image._on_custom_msg(curves.image, {"type": "export", "format": "svg"}, [])
+    ((content, buffers),) = sent
+    assert content == {"type": "export", "format": "svg", "mime": "image/svg+xml"}
+    assert buffers[0].startswith(b"<?xml")
+    curves.image._on_custom_msg(curves.image, {"type": "export", "format": "bmp"}, [])
+    assert len(sent) == 1 and "fmt" in curves.errors.value

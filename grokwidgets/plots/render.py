@@ -13,7 +13,9 @@ leak as "open figures".
 
 from __future__ import annotations
 
+import io
 import math
+import numbers
 import struct
 import time
 import zlib
@@ -27,6 +29,29 @@ from matplotlib.figure import Figure
 __all__ = ["FigureRenderer", "encode_png", "new_figure"]
 
 
+def _finite(name: str, value: object, low: float, high: float, what: str) -> float:
+    """``value`` as a float in [low, high], or a ValueError that names it."""
+    ok = not isinstance(value, bool) and isinstance(value, numbers.Real)
+    try:
+        out = float(value) if ok else math.nan
+    except OverflowError:  # an int beyond the float range
+        out = math.inf
+    if not (math.isfinite(out) and low <= out <= high):
+        where = f" in [{low:g}, {high:g}]" if math.isfinite(high - low) else ""
+        raise ValueError(f"{name} must be {what}{where}, got {value!r}")
+    return out
+
+
+def _check_level(compress_level: object) -> int:
+    if (
+        isinstance(compress_level, bool)
+        or not isinstance(compress_level, numbers.Integral)
+        or not 0 <= compress_level <= 9
+    ):
+        raise ValueError(f"compress_level must be an int in [0, 9], got {compress_level!r}")
+    return int(compress_level)
+
+
 def _chunk(tag: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
@@ -38,9 +63,19 @@ def encode_png(rgb: np.ndarray, compress_level: int = 1) -> bytes:
     twice as fast as Pillow's encoder at any level (whose adaptive filtering
     dominates the cost) and the file is no larger (``benchmarks/render.py``).
     """
-    rgb = np.asarray(rgb)
-    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise ValueError(f"rgb must be an (H, W, 3) uint8 array, got {rgb.dtype} {rgb.shape}")
+    compress_level = _check_level(compress_level)
+    given = rgb
+    try:
+        rgb = np.asarray(rgb)
+    except (TypeError, ValueError):  # ragged nested lists
+        rgb = np.zeros(0)
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or 0 in rgb.shape:
+        what = (
+            f"an array of shape {given.shape}, dtype {given.dtype}"
+            if isinstance(given, np.ndarray)
+            else repr(given)[:80]
+        )
+        raise ValueError(f"rgb must be a non-empty (H, W, 3) uint8 array, got {what}")
     h, w, _ = rgb.shape
     raw = np.empty((h, 1 + 3 * w), dtype=np.uint8)
     raw[:, 0] = 0  # filter type 0 (None) for every row
@@ -59,10 +94,10 @@ def new_figure(width_px: int, height_px: int, *, dpi: float = 100.0) -> Figure:
 
     Not registered with pyplot (no ``plt.figure``), so it is freed with its owner.
     """
-    for name, value in (("width_px", width_px), ("height_px", height_px)):
-        if not (isinstance(value, int | float) and math.isfinite(value) and 10 <= value <= 4000):
-            raise ValueError(f"{name} must be a number of pixels in [10, 4000], got {value!r}")
-    fig = Figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi)
+    width = _finite("width_px", width_px, 10, 4000, "a number of pixels")
+    height = _finite("height_px", height_px, 10, 4000, "a number of pixels")
+    dpi = _finite("dpi", dpi, 10, 1000, "a number of dots per inch")
+    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
     FigureCanvasAgg(fig)
     return fig
 
@@ -87,10 +122,9 @@ class FigureRenderer:
     ) -> None:
         if not isinstance(figure, Figure):
             raise TypeError(f"figure must be a matplotlib Figure, got {type(figure).__name__}")
+        compress_level = _check_level(compress_level)
         if not isinstance(figure.canvas, FigureCanvasAgg):
             FigureCanvasAgg(figure)
-        if not (isinstance(compress_level, int) and 0 <= compress_level <= 9):
-            raise ValueError(f"compress_level must be an int in [0, 9], got {compress_level!r}")
         self.figure = figure
         self.compress_level = compress_level
         self._base_dpi = float(figure.dpi)
@@ -98,7 +132,7 @@ class FigureRenderer:
         self._animated: list[Artist] = []
         self._background = None
         self.last_render_ms = math.nan
-        self.add_animated(animated)
+        self._add_animated(animated, "animated")
 
     @property
     def css_size(self) -> tuple[int, int]:
@@ -118,6 +152,18 @@ class FigureRenderer:
 
     def add_animated(self, artists: Iterable[Artist]) -> None:
         """Mark more artists as animated (drawn every frame, not in the background)."""
+        self._add_animated(artists, "artists")
+
+    def _add_animated(self, artists: Iterable[Artist], name: str) -> None:
+        try:
+            if isinstance(artists, Artist | str | bytes):
+                raise TypeError
+            artists = list(artists)
+        except TypeError:  # not iterable (a 0-d array says so only when iterated)
+            raise TypeError(f"{name} must be an iterable of Artists, got {artists!r}") from None
+        for artist in artists:
+            if not isinstance(artist, Artist):
+                raise TypeError(f"{name} must hold matplotlib Artists, got {artist!r}")
         for artist in artists:
             artist.set_animated(True)
             self._animated.append(artist)
@@ -125,9 +171,7 @@ class FigureRenderer:
 
     def set_dpr(self, dpr: float) -> None:
         """Render at ``dpr`` device pixels per CSS pixel (clamped to [0.5, 4])."""
-        if not (isinstance(dpr, int | float) and math.isfinite(dpr)):
-            raise ValueError(f"dpr must be a finite number, got {dpr!r}")
-        dpr = min(max(float(dpr), 0.5), 4.0)
+        dpr = min(max(_finite("dpr", dpr, -math.inf, math.inf, "a finite number"), 0.5), 4.0)
         if dpr != self._dpr:
             self._dpr = dpr
             self.figure.set_dpi(self._base_dpi * dpr)
@@ -136,6 +180,28 @@ class FigureRenderer:
     def invalidate(self) -> None:
         """Forget the cached background: the next frame redraws the static parts."""
         self._background = None
+
+    def export(self, fmt: str = "svg") -> tuple[bytes, str]:
+        """The figure as it is now, as ``"svg"`` or ``"png"`` (at twice the CSS size).
+
+        The animated artists are drawn too (a full draw skips them), and the
+        cached background is rebuilt afterwards.
+        """
+        mimes = {"svg": "image/svg+xml", "png": "image/png"}
+        if fmt not in mimes:
+            raise ValueError(f'fmt must be "svg" or "png", got {fmt!r}')
+        buf = io.BytesIO()
+        for artist in self._animated:
+            artist.set_animated(False)
+        try:
+            self.figure.savefig(buf, format=fmt, dpi=self._base_dpi * 2)
+        finally:
+            for artist in self._animated:
+                artist.set_animated(True)
+            FigureCanvasAgg(self.figure)  # savefig may have swapped the canvas
+            self.figure.set_dpi(self._base_dpi * self._dpr)
+            self.invalidate()
+        return buf.getvalue(), mimes[fmt]
 
     def render(self) -> bytes:
         """Draw the current state and return it as PNG bytes."""

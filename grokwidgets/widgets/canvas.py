@@ -63,14 +63,54 @@ function render({ model, el }) {
     mq = window.matchMedia(`(resolution: ${dpr}dppx)`);
     mq.addEventListener("change", report);
   };
+  // Save buttons: PNG is the frame on screen; SVG is drawn by the kernel on request.
+  const bar = document.createElement("div");
+  bar.className = "gw-figure-tools";
+  bar.style.cssText = "display:flex;gap:4px;justify-content:flex-end;max-width:100%;";
+  bar.style.width = model.get("css_width") + "px";
+  const save = (blob, ext) => {
+    const a = document.createElement("a");
+    const href = URL.createObjectURL(blob);
+    a.href = href;
+    a.download = `${model.get("filename")}.${ext}`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(href), 1000);
+  };
+  const button = (label, title, onclick) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    b.title = title;
+    b.setAttribute("aria-label", title);
+    b.className = "gw-save jupyter-button";
+    b.style.cssText = "font-size:11px;padding:0 6px;height:20px;line-height:18px;";
+    b.addEventListener("click", onclick);
+    bar.appendChild(b);
+    return b;
+  };
+  button("PNG", "Save this figure as PNG", () => {
+    const data = model.get("png");
+    if (data && data.byteLength) save(new Blob([data], { type: "image/png" }), "png");
+  });
+  button("SVG", "Save this figure as SVG", () => model.send({ type: "export", format: "svg" }));
+  const onMessage = (msg, buffers) => {
+    if (msg && msg.type === "export" && buffers && buffers.length) {
+      save(new Blob([buffers[0]], { type: msg.mime }), msg.format);
+    }
+  };
+  model.on("msg:custom", onMessage);
   model.on("change:png", show);
   model.on("change:alt", size);
   el.appendChild(img);
+  el.appendChild(bar);
   report();
   show();
   return () => {
     model.off("change:png", show);
     model.off("change:alt", size);
+    model.off("msg:custom", onMessage);
     if (mq) mq.removeEventListener("change", report);
     if (url) URL.revokeObjectURL(url);
   };
@@ -144,6 +184,7 @@ class FigureImage(anywidget.AnyWidget):
     css_width = traitlets.Int(100).tag(sync=True)
     css_height = traitlets.Int(100).tag(sync=True)
     render_ms = traitlets.Float(0.0).tag(sync=True)
+    filename = traitlets.Unicode("grokwidgets-figure").tag(sync=True)
 
     def __init__(
         self, figure: Figure, animated: Iterable[Artist] = (), *, alt: str = "", **kwargs
@@ -156,6 +197,7 @@ class FigureImage(anywidget.AnyWidget):
         self._pending = False
         self.add_class("gw-figure-widget")
         self.observe(self._on_dpr_change, names="dpr")
+        self.on_msg(self._on_custom_msg)
         self.draw()
 
     @traitlets.validate("dpr")
@@ -168,6 +210,21 @@ class FigureImage(anywidget.AnyWidget):
     def _on_dpr_change(self, change) -> None:
         self.renderer.set_dpr(change["new"])
         self.request_draw()
+
+    def _on_custom_msg(self, widget, content, buffers) -> None:
+        if isinstance(content, dict) and content.get("type") == "export":
+            try:
+                data, mime = self.export(content.get("format", "svg"))
+            except Exception as exc:
+                log.exception("export failed")
+                self.errors.show(exc)
+                return
+            fmt = content.get("format", "svg")
+            self.send({"type": "export", "format": fmt, "mime": mime}, buffers=[data])
+
+    def export(self, fmt: str = "svg") -> tuple[bytes, str]:
+        """The current figure as ``"svg"`` or ``"png"`` (at 2x) bytes, and its MIME type."""
+        return self.renderer.export(fmt)
 
     def invalidate(self) -> None:
         """Redraw the static background on the next frame (after a layout change)."""

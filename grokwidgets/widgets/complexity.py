@@ -93,7 +93,7 @@ class ComplexityWidget(widgets.VBox):
         axes = fig.subplots(3, 1, sharex=True)
         fig.subplots_adjust(left=0.13, right=0.9, top=0.97, bottom=0.1, hspace=0.12)
         self.artists = draw_complexity(*axes)
-        self.image = FigureImage(fig, self.artists.all())
+        self.image = FigureImage(fig, self.artists.all(), filename="grokwidgets-complexity")
         self.errors = self.image.errors
         self._job: BackgroundJob | None = None
         self.run: Run = load_run(1.0, 0)

@@ -66,7 +66,7 @@ class CurvesWidget(TimelineView):
         )
         fig.subplots_adjust(left=0.08, right=0.91, top=0.86, bottom=0.12)
         animated = [a for kind in KINDS for a in self.artists[kind].all()] + [self.cursor]
-        self.image = FigureImage(fig, animated)
+        self.image = FigureImage(fig, animated, filename="grokwidgets-learning-curves")
         self.errors = self.image.errors
 
         self.controls = TimelineControls(self.timeline)

@@ -136,8 +136,12 @@ class LabWidget(widgets.VBox):
         axes = fig_w.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.3]})
         fig_w.subplots_adjust(left=0.03, right=0.98, top=0.88, bottom=0.2, wspace=0.3)
         self.weight_artists = draw_weights(*axes, self.run.final_params)
-        self.history_image = FigureImage(fig_h, self.history_artists.all())
-        self.weights_image = FigureImage(fig_w, self.weight_artists.all())
+        self.history_image = FigureImage(
+            fig_h, self.history_artists.all(), filename="grokwidgets-real-run"
+        )
+        self.weights_image = FigureImage(
+            fig_w, self.weight_artists.all(), filename="grokwidgets-weights"
+        )
 
         self._job: BackgroundJob | None = None
 

@@ -251,7 +251,7 @@ class SingularityWidget(widgets.VBox):
             frameon=False,
         )
         animated = [a for arts in self.path_artists.values() for a in arts.all()]
-        self.image = FigureImage(fig, animated)
+        self.image = FigureImage(fig, animated, filename="grokwidgets-singular-valley")
         self.image.add_class("gw-singular-figure")
         self.errors = self.image.errors
 
@@ -424,7 +424,7 @@ class BasinsWidget(widgets.VBox):
             *self.profile_artists.all(),
             *self.sweep_artists.all(),
         ]
-        self.image = FigureImage(fig, animated)
+        self.image = FigureImage(fig, animated, filename="grokwidgets-two-basins")
         self.image.add_class("gw-landscape-figure")
         self.errors = self.image.errors
 

@@ -47,7 +47,7 @@ class StructureWidget(TimelineView):
             for kind, ax in zip(KINDS, axes, strict=True)
         }
         animated = [a for arts in self.artists.values() for a in (arts.edges, arts.caption)]
-        self.image = FigureImage(fig, animated)
+        self.image = FigureImage(fig, animated, filename="grokwidgets-model-structure")
         self.errors = self.image.errors
         self.controls = TimelineControls(self.timeline)
         self.strengths = {}
