@@ -229,3 +229,19 @@ def test_the_save_button_message_gets_the_svg_back(pair):
     assert buffers[0].startswith(b"<?xml")
     curves.image._on_custom_msg(curves.image, {"type": "export", "format": "bmp"}, [])
     assert len(sent) == 1 and "fmt" in curves.errors.value
+
+
+def test_off_screen_figures_wait_until_they_are_seen(pair):
+    timeline, curves, structure = pair
+    structure.image.visible = False  # the browser reports it scrolled far away
+    frames = structure.image.frames
+    timeline.regularization = 3.0
+    timeline.step = 50.0
+    assert structure.image.frames == frames
+    # Its artists are up to date anyway; only the pixels wait.
+    c = learning_curves("B", 3.0).value_at(50.0)["complexity"]
+    np.testing.assert_array_equal(
+        structure.strengths["B"], edge_strengths(structure.layouts["B"], c)
+    )
+    structure.image.visible = True
+    assert structure.image.frames == frames + 1

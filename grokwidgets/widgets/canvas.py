@@ -101,6 +101,17 @@ function render({ model, el }) {
     }
   };
   model.on("msg:custom", onMessage);
+  // Tell the kernel whether this figure is on (or near) the screen: figures far
+  // off screen skip their redraws until scrolled to, so a slider that moves many
+  // figures only pays for the ones a reader can see.
+  let io = null;
+  if ("IntersectionObserver" in window) {
+    io = new IntersectionObserver((entries) => {
+      const seen = entries.some((e) => e.isIntersecting);
+      if (model.get("visible") !== seen) { model.set("visible", seen); model.save_changes(); }
+    }, { rootMargin: "300px" });
+    io.observe(img);
+  }
   model.on("change:png", show);
   model.on("change:alt", size);
   el.appendChild(img);
@@ -111,6 +122,7 @@ function render({ model, el }) {
     model.off("change:png", show);
     model.off("change:alt", size);
     model.off("msg:custom", onMessage);
+    if (io) io.disconnect();
     if (mq) mq.removeEventListener("change", report);
     if (url) URL.revokeObjectURL(url);
   };
@@ -185,6 +197,8 @@ class FigureImage(anywidget.AnyWidget):
     css_height = traitlets.Int(100).tag(sync=True)
     render_ms = traitlets.Float(0.0).tag(sync=True)
     filename = traitlets.Unicode("grokwidgets-figure").tag(sync=True)
+    #: Set by the browser: False while the figure is far off screen (no redraws then).
+    visible = traitlets.Bool(True).tag(sync=True)
 
     def __init__(
         self, figure: Figure, animated: Iterable[Artist] = (), *, alt: str = "", **kwargs
@@ -196,7 +210,9 @@ class FigureImage(anywidget.AnyWidget):
         self.frames = 0
         self._pending = False
         self.add_class("gw-figure-widget")
+        self._stale = False
         self.observe(self._on_dpr_change, names="dpr")
+        self.observe(self._on_visible_change, names="visible")
         self.on_msg(self._on_custom_msg)
         self.draw()
 
@@ -210,6 +226,11 @@ class FigureImage(anywidget.AnyWidget):
     def _on_dpr_change(self, change) -> None:
         self.renderer.set_dpr(change["new"])
         self.request_draw()
+
+    @shows_errors
+    def _on_visible_change(self, change) -> None:
+        if change["new"] and self._stale:
+            self.request_draw()
 
     def _on_custom_msg(self, widget, content, buffers) -> None:
         if isinstance(content, dict) and content.get("type") == "export":
@@ -235,6 +256,9 @@ class FigureImage(anywidget.AnyWidget):
 
         Outside a running event loop (a script, a test) the frame is drawn at once.
         """
+        if not self.visible:
+            self._stale = True  # drawn when it comes into view
+            return
         if self._pending:
             return
         try:
@@ -255,6 +279,7 @@ class FigureImage(anywidget.AnyWidget):
 
     def draw(self) -> None:
         """Draw a frame now and send it to the browser."""
+        self._stale = False
         png = self.renderer.render()
         with self.hold_sync():  # one message to the browser, not one per trait
             self.render_ms = round(self.renderer.last_render_ms, 2)
