@@ -11,7 +11,7 @@ from grokwidgets.plots.complexity import draw_complexity, update_complexity
 from grokwidgets.plots.render import new_figure
 from grokwidgets.runs import available_runs, load_llc, load_run
 from grokwidgets.widgets.canvas import FigureImage, shows_errors
-from grokwidgets.widgets.jobs import BackgroundJob
+from grokwidgets.widgets.jobs import BackgroundJob, JobOwner
 
 __all__ = ["ComplexityWidget", "describe_llc"]
 
@@ -42,7 +42,7 @@ def describe_llc(run: Run, llc: LLCCurve) -> str:
     return text + "."
 
 
-class ComplexityWidget(widgets.VBox):
+class ComplexityWidget(JobOwner, widgets.VBox):
     """Loss, estimated learning coefficient and Fourier concentration along a run.
 
     Shows the shipped runs (with their precomputed LLC curves) instantly;
@@ -95,7 +95,6 @@ class ComplexityWidget(widgets.VBox):
         self.artists = draw_complexity(*axes)
         self.image = FigureImage(fig, self.artists.all(), filename="grokwidgets-complexity")
         self.errors = self.image.errors
-        self._job: BackgroundJob | None = None
         self.run: Run = load_run(1.0, 0)
         self.llc: LLCCurve | None = load_llc(1.0, 0)
         self.choice.observe(self._on_choice_change, names="value")
@@ -131,7 +130,8 @@ class ComplexityWidget(widgets.VBox):
 
     @property
     def measuring(self) -> bool:
-        return self._job is not None and self._job.running
+        """True while a live job runs."""
+        return self.busy
 
     @shows_errors
     def _on_measure_click(self, button=None) -> None:
@@ -187,16 +187,6 @@ class ComplexityWidget(widgets.VBox):
         if llc is None or len(llc.step) < len(run.checkpoint_steps) - 1:
             self.status.value = "Stopped. " + (self.status.value if llc is not None else "")
 
-    @shows_errors
-    def _on_stop_click(self, button=None) -> None:
-        if self._job is not None:
-            self._job.stop()
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Block until a live measurement has finished (for scripts and tests)."""
-        if self._job is not None:
-            self._job.wait(timeout)
-
     def _set_busy(self, busy: bool) -> None:
         self.measure_button.disabled = busy
         self.stop_button.disabled = not busy
@@ -206,8 +196,6 @@ class ComplexityWidget(widgets.VBox):
             self.progress.value = 0
 
     def close(self) -> None:
-        if self._job is not None:
-            self._job.stop()
-            self._job.wait(5)
+        self._end_job()
         self.image.close()
         super().close()

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["BackgroundJob"]
+__all__ = ["BackgroundJob", "JobOwner"]
 
 log = logging.getLogger("grokwidgets")
 
@@ -102,3 +102,29 @@ class BackgroundJob:
             self._post(self._on_done, None, exc)
         else:
             self._post(self._on_done, result, None)
+
+
+class JobOwner:
+    """Mixin for a widget that runs one :class:`BackgroundJob` at a time behind a
+    Stop button: ``self._job`` is the latest job (or None)."""
+
+    _job: BackgroundJob | None = None
+
+    @property
+    def busy(self) -> bool:
+        """True while the latest job is still running."""
+        return self._job is not None and self._job.running
+
+    def _on_stop_click(self, button=None) -> None:
+        if self._job is not None:
+            self._job.stop()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the latest job has finished (for scripts and tests)."""
+        if self._job is not None:
+            self._job.wait(timeout)
+
+    def _end_job(self, timeout: float = 5.0) -> None:
+        """Stop the job and wait a little for it (when the widget closes)."""
+        self._on_stop_click()
+        self.wait(timeout)

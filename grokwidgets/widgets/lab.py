@@ -20,7 +20,7 @@ from grokwidgets.plots.lab import (
 from grokwidgets.plots.render import new_figure
 from grokwidgets.runs import available_runs, load_run
 from grokwidgets.widgets.canvas import ErrorBox, FigureImage, shows_errors
-from grokwidgets.widgets.jobs import BackgroundJob
+from grokwidgets.widgets.jobs import BackgroundJob, JobOwner
 
 __all__ = ["LabWidget"]
 
@@ -30,7 +30,7 @@ log = logging.getLogger("grokwidgets")
 LIVE_REDRAW_SECONDS = 0.25
 
 
-class LabWidget(widgets.VBox):
+class LabWidget(JobOwner, widgets.VBox):
     """Train a small network on ``(a op b) mod p`` and watch it grok.
 
     Settings that match a shipped run (see :mod:`grokwidgets.runs`) show it at
@@ -142,8 +142,6 @@ class LabWidget(widgets.VBox):
         self.weights_image = FigureImage(
             fig_w, self.weight_artists.all(), filename="grokwidgets-weights"
         )
-
-        self._job: BackgroundJob | None = None
 
         for control in (self.weight_decay, self.train_fraction, self.op, self.seed):
             control.observe(self._on_settings_change, names="value")
@@ -274,7 +272,8 @@ class LabWidget(widgets.VBox):
 
     @property
     def training(self) -> bool:
-        return self._job is not None and self._job.running
+        """True while a live job runs."""
+        return self.busy
 
     @shows_errors
     def _on_train_click(self, button=None) -> None:
@@ -292,16 +291,6 @@ class LabWidget(widgets.VBox):
             name="grokwidgets-train",
         )
         self._job.start()
-
-    @shows_errors
-    def _on_stop_click(self, button=None) -> None:
-        if self._job is not None:
-            self._job.stop()
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Block until live training has finished (for scripts and tests)."""
-        if self._job is not None:
-            self._job.wait(timeout)
 
     @staticmethod
     def _train_work(trainer: Trainer, report, stopped) -> Run:
@@ -353,9 +342,7 @@ class LabWidget(widgets.VBox):
         self.progress.bar_style = "info" if busy else "success"
 
     def close(self) -> None:
-        if self._job is not None:
-            self._job.stop()
-        self.wait(5)
+        self._end_job()
         for child in (self.history_image, self.weights_image):
             child.close()
         super().close()
