@@ -14,7 +14,7 @@ import numbers
 from dataclasses import dataclass
 from html import escape
 
-from grokwidgets.curves import learning_curves
+from grokwidgets.curves import MAX_REGULARIZATION, learning_curves
 from grokwidgets.runs import available_runs, load_run
 
 __all__ = [
@@ -50,7 +50,10 @@ class Feedback:
 def _number(answer: object) -> float | None:
     if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
         return None
-    value = float(answer)
+    try:
+        value = float(answer)
+    except OverflowError:  # an int beyond the float range
+        return None
     return value if math.isfinite(value) else None
 
 
@@ -61,14 +64,19 @@ def check_doubling(predicted_step: object, regularization: float = 0.5) -> Feedb
     ``2 * regularization``; it counts as right within 15% of the model's answer.
     """
     guess = _number(predicted_step)
-    before = learning_curves("B", regularization).transition_step
-    after = learning_curves("B", 2 * regularization).transition_step
-    if guess is None:
-        return Feedback(False, f"Give a step number, e.g. 1500; got {predicted_step!r}.")
-    if before is None or after is None:
+    before = learning_curves("B", regularization).transition_step  # validates it
+    if before is None:  # no transition (r = 0 or too small): no question to ask
         raise ValueError(
             f"regularization must give a transition within the horizon, got {regularization!r}"
         )
+    if 2 * regularization > MAX_REGULARIZATION:
+        raise ValueError(
+            f"regularization must be <= {MAX_REGULARIZATION / 2:g} (it is doubled), "
+            f"got {regularization!r}"
+        )
+    after = learning_curves("B", 2 * regularization).transition_step
+    if guess is None:
+        return Feedback(False, f"Give a step number, e.g. 1500; got {predicted_step!r}.")
     why = (
         f"At regularization {regularization:g} the transition is at step {before:,.0f}; at "
         f"{2 * regularization:g} it is at step {after:,.0f}. The plateau after memorization "
@@ -84,10 +92,17 @@ def check_which_grok(weight_decays: object, budget: int = 1500, seed: int = 0) -
     ``weight_decays`` is the set of shipped values the student thinks reach 95%
     test accuracy by step ``budget``.
     """
+    if isinstance(budget, bool) or not isinstance(budget, numbers.Integral) or budget < 0:
+        raise ValueError(f"budget must be an int >= 0, got {budget!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ValueError(f"seed must be an int, got {seed!r}")
     shipped = sorted({c.weight_decay for c in available_runs() if c.seed == seed})
+    if not shipped:
+        seeds = sorted({c.seed for c in available_runs()})
+        raise ValueError(f"seed must be one of the shipped seeds {seeds}, got {seed!r}")
     try:
         chosen = {float(x) for x in weight_decays}  # type: ignore[union-attr]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return Feedback(False, f"Give a list of weight decays, e.g. [1, 2]; got {weight_decays!r}.")
     unknown = chosen - set(shipped)
     if unknown:

@@ -41,6 +41,13 @@ __all__ = [
 DEFAULT_STEPS = 10_000
 #: Points per curve, log-spaced over the horizon.
 DEFAULT_POINTS = 300
+#: Largest regularization the model takes: far beyond any sensible weight decay (the
+#: essay's slider stops at 10), and small enough that every step it gives is a float.
+MAX_REGULARIZATION = 1e6
+#: Longest horizon :func:`learning_curves` draws.
+MAX_STEPS = 1e15
+#: Most points per curve :func:`learning_curves` draws (a bound on its memory and time).
+MAX_POINTS = 100_000
 
 # Shape constants, in units of steps and nats. Chosen so the default horizon shows
 # the whole story for regularization in [0.01, 10]: memorization near step 100, a
@@ -94,8 +101,12 @@ class CurveResult:
     transition_step: float | None
 
     def value_at(self, step: float) -> dict[str, float]:
-        """Interpolate the three curves at ``step`` (on the log-step axis)."""
-        x = math.log(min(max(float(step), self.steps[0]), self.steps[-1]))
+        """Interpolate the three curves at ``step`` (on the log-step axis).
+
+        ``step`` must be a finite number; outside the horizon it is clamped to it.
+        """
+        step = _check_real("step", step)
+        x = math.log(min(max(step, self.steps[0]), self.steps[-1]))
         xs = np.log(self.steps)
         return {
             name: float(np.interp(x, xs, getattr(self, name)))
@@ -106,7 +117,10 @@ class CurveResult:
 def _check_real(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number, got {value!r}")
-    out = float(value)
+    try:
+        out = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{name} must be finite, got {value!r}") from None
     if not math.isfinite(out):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return out
@@ -114,8 +128,10 @@ def _check_real(name: str, value: object) -> float:
 
 def _check_regularization(regularization: object) -> float:
     r = _check_real("regularization", regularization)
-    if r < 0:
-        raise ValueError(f"regularization must be >= 0, got {regularization!r}")
+    if not 0 <= r <= MAX_REGULARIZATION:
+        raise ValueError(
+            f"regularization must be in [0, {MAX_REGULARIZATION:g}], got {regularization!r}"
+        )
     return r
 
 
@@ -123,6 +139,8 @@ def _check_steps(steps: object) -> float:
     s = _check_real("steps", steps)
     if s <= 1:
         raise ValueError(f"steps must be a finite number > 1, got {steps!r}")
+    if s > MAX_STEPS:  # far beyond any run; near the float range the log-spacing overflows
+        raise ValueError(f"steps must be <= {MAX_STEPS:g}, got {steps!r}")
     return s
 
 
@@ -140,7 +158,8 @@ def _rng(seed: object) -> np.random.Generator | None:
 
 def _memorization(t: np.ndarray, tau: float, alpha: float) -> np.ndarray:
     """Fraction of the training set memorized: a stretched exponential in t."""
-    return -np.expm1(-((t / tau) ** alpha))
+    with np.errstate(over="ignore"):  # (t / tau) ** alpha -> inf at huge t: all memorized
+        return -np.expm1(-((t / tau) ** alpha))
 
 
 def _memorized_at(tau: float, alpha: float, fraction: float = 0.95) -> float:
@@ -153,9 +172,8 @@ def median_transition_step(regularization: float) -> float | None:
     ``t_mem + T0 / r``: strictly decreasing in ``r``; infinite (None) at ``r = 0``.
     """
     r = _check_regularization(regularization)
-    if r == 0:
-        return None
-    return _memorized_at(_TAU_B, _ALPHA_B) + _T0 / r
+    t = _memorized_at(_TAU_B, _ALPHA_B) + _T0 / r if r > 0 else math.inf
+    return t if math.isfinite(t) else None  # a subnormal r: beyond any float step
 
 
 def learning_curves(
@@ -174,14 +192,14 @@ def learning_curves(
         ``"A"``: accumulation toward a more complex solution (memorization only).
         ``"B"``: memorization followed by a transition to a simpler solution.
     regularization : float
-        Strength of the pressure toward simplicity (think weight decay), >= 0.
+        Strength of the pressure toward simplicity (think weight decay), in [0, 1e6].
     steps : float, default 10_000
-        Horizon in training steps, > 1.
+        Horizon in training steps, in (1, 1e15].
     seed : int, numpy Generator or None, default None
         None draws the median run. An int or Generator jitters the memorization
         and transition times, so different seeds give different runs.
     points : int, default 300
-        Number of log-spaced points per curve, >= 2.
+        Number of log-spaced points per curve, in [2, 100_000].
 
     Returns
     -------
@@ -201,12 +219,16 @@ def learning_curves(
     >>> learning_curves("B", regularization=0.0).transition_step is None
     True
     """
-    if kind not in ("A", "B"):
+    if not isinstance(kind, str) or kind not in ("A", "B"):
         raise ValueError(f'kind must be "A" or "B", got {kind!r}')
     r = _check_regularization(regularization)
     horizon = _check_steps(steps)
-    if isinstance(points, bool) or not isinstance(points, numbers.Integral) or points < 2:
-        raise ValueError(f"points must be an int >= 2, got {points!r}")
+    if (
+        isinstance(points, bool)
+        or not isinstance(points, numbers.Integral)
+        or not 2 <= points <= MAX_POINTS
+    ):
+        raise ValueError(f"points must be an int in [2, {MAX_POINTS}], got {points!r}")
     rng = _rng(seed)
     # Standard normal draws (zero for the median run): memorization and transition jitter.
     z_mem, z_tr = (0.0, 0.0) if rng is None else rng.standard_normal(2)
@@ -251,7 +273,14 @@ def _type_b(t: np.ndarray, r: float, z_mem: float, z_tr: float) -> CurveResult:
         s = 0.5 * (1.0 + np.tanh((np.log(t) - math.log(t_tr)) / (2.0 * _WIDTH)))
         # p: progress through the plateau (0 at memorization, 1 at the transition),
         # along which complexity drifts slowly down: the reorganization under the surface.
-        p = np.clip(np.log(np.maximum(t, t_mem) / t_mem) / math.log(t_tr / t_mem), 0.0, 1.0)
+        # (At a huge r, t_tr rounds to t_mem: the plateau has no length, so p jumps
+        # from 0 to 1 at t_mem; dividing by its zero length would give NaN.)
+        plateau = math.log(t_tr / t_mem)
+        p = (
+            np.clip(np.log(np.maximum(t, t_mem) / t_mem) / plateau, 0.0, 1.0)
+            if plateau > 0
+            else (t > t_mem).astype(float)
+        )
     else:
         s = np.zeros_like(t)
         p = np.zeros_like(t)

@@ -95,6 +95,22 @@ BETAS = (0.9, 0.98)
 #: AdamW epsilon (PyTorch's default).
 EPS = 1e-8
 
+# Bounds on the sizes a config may ask for, so that a typo in class (p=10007,
+# hidden=10**6) is an error message rather than a kernel that hangs or runs out of
+# memory. Each is far above anything the essay, the lab or the classroom uses.
+#: Largest modulus: the dataset has p * p pairs.
+MAX_P = 1000
+#: Largest hidden width and embedding width.
+MAX_WIDTH = 1024
+#: Most training steps a config may ask for (about 4 hours at the defaults).
+MAX_STEPS = 10_000_000
+#: Largest learning rate: AdamW moves each weight by about ``lr`` per step, and far
+#: above 1 the float32 activations overflow within a few steps.
+MAX_LR = 1.0
+#: Largest ``p * p * hidden``: the (p * p, hidden) float32 array a training step
+#: fills (512 MiB at this bound; 0.36 M elements at the defaults).
+MAX_GRID = 2**27
+
 _OUT_SCALE = 0.1  # initial scale of W_out relative to 1/sqrt(hidden); see init_params
 _HISTORY_FIELDS = ("step", "train_loss", "test_loss", "train_acc", "test_acc", "weight_norm")
 
@@ -102,18 +118,23 @@ _HISTORY_FIELDS = ("step", "train_loss", "test_loss", "train_acc", "test_acc", "
 # --------------------------------------------------------------------------- checks
 
 
-def _check_int(name: str, value: object, minimum: int) -> int:
+def _check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {value!r}")
     if int(value) < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    if maximum is not None and int(value) > maximum:
+        raise ValueError(f"{name} must be an int <= {maximum:_}, got {value!r}")
     return int(value)
 
 
 def _check_real(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
-    out = float(value)
+    try:
+        out = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{name} must be finite, got {value!r}") from None
     if not math.isfinite(out):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return out
@@ -128,6 +149,9 @@ def _is_prime(n: int) -> bool:
 def _check_p(p: object) -> int:
     if isinstance(p, bool) or not isinstance(p, numbers.Integral):
         raise TypeError(f"p must be an int, got {p!r}")
+    # The bound first: testing a huge p for primality would take forever.
+    if p > MAX_P:
+        raise ValueError(f"p must be a prime <= {MAX_P}, got {p!r}")
     if p < 3 or not _is_prime(int(p)):
         raise ValueError(f"p must be a prime >= 3, got {p!r}")
     return int(p)
@@ -206,7 +230,7 @@ def make_dataset(p: int = 53, op: str = "+", train_fraction: float = 0.4, seed: 
     Parameters
     ----------
     p : int, default 53
-        A prime >= 3.
+        A prime in [3, :data:`MAX_P`].
     op : {"+", "-", "*", "/"}, default "+"
         The operation; ``"/"`` is ``a * b^{-1} mod p`` and leaves out ``b == 0``.
     train_fraction : float, default 0.4
@@ -274,7 +298,7 @@ class RunConfig:
     Attributes
     ----------
     p : int
-        Prime modulus (>= 3).
+        Prime modulus, in [3, :data:`MAX_P`].
     op : str
         One of :data:`OPS`.
     train_fraction : float
@@ -282,13 +306,15 @@ class RunConfig:
     weight_decay : float
         AdamW decoupled weight decay, >= 0.
     lr : float
-        Learning rate, > 0.
+        Learning rate, in (0, :data:`MAX_LR`].
     hidden : int
-        Width of the hidden layer, >= 1.
+        Width of the hidden layer, in [1, :data:`MAX_WIDTH`]; ``p * p * hidden``
+        must not exceed :data:`MAX_GRID`.
     embed_dim : int or None
-        Width of the learned residue embedding; None for one-hot inputs.
+        Width of the learned residue embedding, in [1, :data:`MAX_WIDTH`]; None for
+        one-hot inputs.
     steps : int
-        Number of optimizer steps, >= 1.
+        Number of optimizer steps, in [1, :data:`MAX_STEPS`].
     seed : int
         Seeds the split and the initialization.
     eval_every : int
@@ -313,6 +339,8 @@ class RunConfig:
         lr = _check_real("lr", self.lr)
         if lr <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr!r}")
+        if lr > MAX_LR:
+            raise ValueError(f"lr must be <= {MAX_LR:g}, got {self.lr!r}")
         if lr * wd >= 1:
             # AdamW multiplies the weights by (1 - lr * wd) each step: at >= 1 that
             # zeroes or flips them, which is no longer weight decay.
@@ -320,16 +348,27 @@ class RunConfig:
                 f"lr * weight_decay must be < 1, got lr={self.lr!r}, "
                 f"weight_decay={self.weight_decay!r}"
             )
-        embed_dim = None if self.embed_dim is None else _check_int("embed_dim", self.embed_dim, 1)
+        embed_dim = (
+            None
+            if self.embed_dim is None
+            else _check_int("embed_dim", self.embed_dim, 1, MAX_WIDTH)
+        )
+        p = _check_p(self.p)
+        hidden = _check_int("hidden", self.hidden, 1, MAX_WIDTH)
+        if p * p * hidden > MAX_GRID:
+            raise ValueError(
+                f"p * p * hidden must be <= {MAX_GRID:_} (the training step's memory), "
+                f"got p={self.p!r}, hidden={self.hidden!r}"
+            )
         values = {
-            "p": _check_p(self.p),
+            "p": p,
             "op": _check_op(self.op),
             "train_fraction": _check_fraction(self.train_fraction),
             "weight_decay": wd,
             "lr": lr,
-            "hidden": _check_int("hidden", self.hidden, 1),
+            "hidden": hidden,
             "embed_dim": embed_dim,
-            "steps": _check_int("steps", self.steps, 1),
+            "steps": _check_int("steps", self.steps, 1, MAX_STEPS),
             "seed": _check_seed(self.seed),
             "eval_every": _check_int("eval_every", self.eval_every, 1),
         }
@@ -402,6 +441,7 @@ def flatten_params(params: Mapping[str, np.ndarray], config: RunConfig) -> np.nd
     ValueError
         If a parameter is missing, extra, of the wrong shape, or not floating.
     """
+    _check_config(config)
     shapes = config.param_shapes
     if not isinstance(params, Mapping):
         raise TypeError(f"params must be a mapping of name to array, got {type(params)!r}")
@@ -409,11 +449,13 @@ def flatten_params(params: Mapping[str, np.ndarray], config: RunConfig) -> np.nd
         raise ValueError(f"params must have keys {sorted(shapes)}, got {sorted(params)}")
     arrays = []
     for name, shape in shapes.items():
-        x = np.asarray(params[name])
+        x = _as_array(f"params[{name!r}]", params[name])
         if x.shape != shape:
             raise ValueError(f"params[{name!r}] must have shape {shape}, got {x.shape}")
         if not np.issubdtype(x.dtype, np.floating):
             raise ValueError(f"params[{name!r}] must be floating, got dtype {x.dtype}")
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"params[{name!r}] must be finite, got NaN or inf")
         arrays.append(x.ravel())
     dtype = np.result_type(*arrays)
     return np.concatenate(arrays).astype(dtype, copy=False)
@@ -427,12 +469,18 @@ def unflatten_params(w: np.ndarray, config: RunConfig) -> dict[str, np.ndarray]:
     ValueError
         If ``w`` is not a 1-D floating array of length ``config.n_params``.
     """
-    w = np.asarray(w)
-    if w.ndim != 1 or w.size != config.n_params:
-        raise ValueError(f"w must be a 1-D array of length {config.n_params}, got shape {w.shape}")
-    if not np.issubdtype(w.dtype, np.floating):
-        raise ValueError(f"w must be floating, got dtype {w.dtype}")
+    _check_config(config)
+    given, w = w, _as_array("w", w)
+    if w.ndim != 1 or w.size != config.n_params or not np.issubdtype(w.dtype, np.floating):
+        raise ValueError(
+            f"w must be a 1-D array of length {config.n_params}, of floats, got {_describe(given)}"
+        )
     return _views(w, config.param_shapes)
+
+
+def _check_config(config: object) -> None:
+    if not isinstance(config, RunConfig):
+        raise TypeError(f"config must be a RunConfig, got {config!r}")
 
 
 def _views(w: np.ndarray, shapes: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
@@ -603,10 +651,25 @@ def model_logits(
     return _Net(config).logits(_views(w, config.param_shapes), a, b)
 
 
+def _describe(x: object) -> str:
+    """What a bad array argument was, for an error message (short)."""
+    if isinstance(x, np.ndarray):
+        return f"an array of shape {x.shape}, dtype {x.dtype}"
+    text = repr(x)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _as_array(name: str, x: object) -> np.ndarray:
+    try:
+        return np.asarray(x)
+    except (TypeError, ValueError):  # ragged nested lists
+        raise ValueError(f"{name} must be an array, got {x!r}") from None
+
+
 def _check_residues(name: str, x: object, p: int) -> np.ndarray:
-    x = np.asarray(x)
+    given, x = x, _as_array(name, x)
     if x.ndim != 1 or not np.issubdtype(x.dtype, np.integer):
-        raise ValueError(f"{name} must be a 1-D integer array, got shape {x.shape} {x.dtype}")
+        raise ValueError(f"{name} must be a 1-D integer array, got {_describe(given)}")
     if x.size and (x.min() < 0 or x.max() >= p):
         raise ValueError(f"{name} must hold residues in [0, {p}), got range [{x.min()}, {x.max()}]")
     return x
@@ -660,16 +723,12 @@ def make_loss_and_grad(
 
     def loss_and_grad(w: np.ndarray, idx: np.ndarray) -> tuple[float, np.ndarray]:
         if not isinstance(w, np.ndarray) or w.ndim != 1 or w.size != n_params:
-            raise ValueError(
-                f"w must be a 1-D array of length {n_params}, got {getattr(w, 'shape', w)!r}"
-            )
+            raise ValueError(f"w must be a 1-D array of length {n_params}, got {_describe(w)}")
         if w.dtype not in (np.float32, np.float64):
             raise ValueError(f"w must be float32 or float64, got dtype {w.dtype}")
-        idx = np.asarray(idx)
+        given, idx = idx, _as_array("idx", idx)
         if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
-            raise ValueError(
-                f"idx must be a non-empty 1-D integer array, got shape {idx.shape} {idx.dtype}"
-            )
+            raise ValueError(f"idx must be a non-empty 1-D integer array, got {_describe(given)}")
         lo, hi = int(idx.min()), int(idx.max())
         if lo < 0 or hi >= n_train:
             raise ValueError(f"idx must lie in [0, {n_train}), got range [{lo}, {hi}]")
@@ -767,8 +826,9 @@ class Run:
 
     def params_at(self, step: int) -> dict[str, np.ndarray]:
         """The parameters saved at ``step`` (must be one of ``checkpoint_steps``)."""
-        hits = np.flatnonzero(self.checkpoint_steps == step)
-        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or hits.size == 0:
+        is_int = not isinstance(step, bool) and isinstance(step, numbers.Integral)
+        hits = np.flatnonzero(self.checkpoint_steps == step) if is_int else np.zeros(0)
+        if hits.size == 0:
             raise ValueError(
                 f"step must be one of the checkpoint steps {self.checkpoint_steps.tolist()}, "
                 f"got {step!r}"
@@ -795,8 +855,8 @@ def default_checkpoint_steps(steps: int, count: int = 40) -> np.ndarray:
     spacing covers the plateau and the transition evenly. Always includes 0 and
     ``steps``.
     """
-    steps = _check_int("steps", steps, 1)
-    count = _check_int("count", count, 2)
+    steps = _check_int("steps", steps, 1, MAX_STEPS)
+    count = _check_int("count", count, 2, 100_000)
     log_part = np.geomspace(1, steps, count // 2)
     lin_part = np.linspace(0, steps, count - count // 2)
     both = np.concatenate([[0, steps], log_part, lin_part])
@@ -810,7 +870,7 @@ def _check_checkpoint_steps(checkpoint_steps: object, steps: int) -> np.ndarray:
         raise TypeError(
             f"checkpoint_steps must be None or a sequence of ints, got {checkpoint_steps!r}"
         )
-    arr = np.asarray(checkpoint_steps)
+    arr = _as_array("checkpoint_steps", checkpoint_steps)
     if arr.size == 0:
         return np.zeros(0, dtype=np.int64)
     if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
@@ -1136,7 +1196,7 @@ def train(
     Parameters
     ----------
     p : int, default 53
-        Prime modulus, >= 3.
+        Prime modulus, in [3, :data:`MAX_P`].
     op : {"+", "-", "*", "/"}, default "+"
         The operation to learn.
     train_fraction : float, default 0.4
@@ -1144,11 +1204,11 @@ def train(
     weight_decay : float, default 1.0
         AdamW decoupled weight decay, >= 0 (``lr * weight_decay < 1``).
     lr : float, default 1e-2
-        Learning rate, > 0.
+        Learning rate, in (0, :data:`MAX_LR`].
     hidden : int, default 128
-        Hidden width.
+        Hidden width, in [1, :data:`MAX_WIDTH`] (and ``p * p * hidden <= MAX_GRID``).
     steps : int, default :data:`DEFAULT_STEPS`
-        Full-batch optimizer steps, >= 1.
+        Full-batch optimizer steps, in [1, :data:`MAX_STEPS`].
     seed : int, default 0
         Seeds the split and the initialization: same seed, same run, bit for bit.
     eval_every : int, default 10

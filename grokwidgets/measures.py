@@ -53,6 +53,9 @@ __all__ = [
 
 #: Default number of frequencies for :func:`top_k_fraction`.
 DEFAULT_K = 5
+#: Largest magnitude of an entry the Fourier measures take: energies are sums of
+#: squares, which overflow to inf far above it (trained weights are below 100).
+MAX_ABS = 1e100
 
 
 def _check_residue_array(name: str, x: object, min_ndim: int = 2) -> np.ndarray:
@@ -70,6 +73,10 @@ def _check_residue_array(name: str, x: object, min_ndim: int = 2) -> np.ndarray:
     x = x.astype(np.float64, copy=False)
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} must be finite, got {np.count_nonzero(~np.isfinite(x))} NaN/inf")
+    if x.size and np.max(np.abs(x)) > MAX_ABS:
+        raise ValueError(
+            f"{name} must have entries of magnitude <= {MAX_ABS:g}, got {np.max(np.abs(x)):.3g}"
+        )
     return x
 
 
@@ -222,15 +229,27 @@ def weight_norm(params: Mapping[str, np.ndarray] | np.ndarray) -> float:
         arrays = list(params.values())
     else:
         raise TypeError(f"params must be an array or a non-empty mapping of arrays, got {params!r}")
-    total = 0.0
+    flat = []
     for x in arrays:
-        if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.number):
-            raise TypeError(f"params must hold numeric numpy arrays, got {type(x).__name__}")
-        x = x.astype(np.float64, copy=False)
+        if not isinstance(x, np.ndarray) or not (
+            np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)
+        ):
+            raise TypeError(
+                "params must hold numeric numpy arrays of reals, got "
+                + (f"an array of dtype {x.dtype}" if isinstance(x, np.ndarray) else repr(x)[:80])
+            )
+        x = x.astype(np.float64, copy=False).ravel()
         if not np.all(np.isfinite(x)):
             raise ValueError("params must be finite, got NaN or inf")
-        total += float(np.dot(x.ravel(), x.ravel()))
-    return math.sqrt(total)
+        flat.append(x)
+    # Scaled by the largest entry, so that huge weights do not overflow the squares.
+    scale = max((float(np.max(np.abs(x))) for x in flat if x.size), default=0.0)
+    if scale == 0.0:
+        return 0.0
+    norm = scale * math.sqrt(sum(float(np.dot(x / scale, x / scale)) for x in flat))
+    if not math.isfinite(norm):
+        raise ValueError(f"params must have a norm below the float range, got one near {norm}")
+    return norm
 
 
 @dataclass(frozen=True, eq=False)
@@ -375,11 +394,16 @@ def llc_curve(
         raise TypeError(f"run must be a grokwidgets.experiment.Run, got {type(run).__name__}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be callable or None, got {progress!r}")
     available = run.checkpoint_steps
     if steps is None:
         chosen = available[available > 0]
     else:
-        chosen = np.asarray(steps)
+        try:
+            chosen = np.asarray(steps)
+        except (TypeError, ValueError):  # ragged nested lists
+            chosen = np.zeros((0, 0))
         if chosen.ndim != 1 or not np.all(np.isin(chosen, available)):
             raise ValueError(
                 f"steps must be checkpoint steps of the run {available.tolist()}, got {steps!r}"

@@ -57,7 +57,7 @@ class NetworkLayout:
 
 
 def _check_kind(kind: object) -> str:
-    if kind not in ("A", "B"):
+    if not isinstance(kind, str) or kind not in ("A", "B"):
         raise ValueError(f'kind must be "A" or "B", got {kind!r}')
     return str(kind)
 
@@ -128,7 +128,10 @@ def edge_strengths(layout: NetworkLayout, complexity: float) -> np.ndarray:
         raise TypeError(f"layout must be a NetworkLayout, got {type(layout).__name__}")
     if isinstance(complexity, bool) or not isinstance(complexity, numbers.Real):
         raise ValueError(f"complexity must be a real number in [0, 1], got {complexity!r}")
-    c = float(complexity)
+    try:
+        c = float(complexity)
+    except OverflowError:  # an int beyond the float range
+        c = float("inf")
     if not 0.0 <= c <= 1.0:
         raise ValueError(f"complexity must be in [0, 1], got {complexity!r}")
     return np.clip(c * len(layout.rank) - layout.rank, 0.0, 1.0)

@@ -82,7 +82,11 @@ def load_run(weight_decay: float = 1.0, seed: int = 0) -> Run:
         raise TypeError(f"weight_decay must be a real number, got {weight_decay!r}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be an int, got {seed!r}")
-    return _load(float(weight_decay), int(seed))
+    try:
+        wd = float(weight_decay)
+    except OverflowError:  # an int beyond the float range: certainly not shipped
+        raise ValueError(f"no shipped run with weight_decay={weight_decay!r}") from None
+    return _load(wd, int(seed))
 
 
 @functools.cache

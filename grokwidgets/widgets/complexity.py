@@ -10,6 +10,7 @@ from grokwidgets.measures import LLCCurve, llc_curve, run_measures
 from grokwidgets.plots.complexity import draw_complexity, update_complexity
 from grokwidgets.plots.render import new_figure
 from grokwidgets.runs import available_runs, load_llc, load_run
+from grokwidgets.widgets import controls
 from grokwidgets.widgets.canvas import FigureImage, shows_errors
 from grokwidgets.widgets.jobs import BackgroundJob, JobOwner
 
@@ -60,7 +61,7 @@ class ComplexityWidget(JobOwner, widgets.VBox):
             (f"weight decay {c.weight_decay:g}, seed {c.seed}", (c.weight_decay, c.seed))
             for c in sorted(available_runs(), key=lambda c: (c.weight_decay, c.seed))
         ]
-        self.choice = widgets.Dropdown(
+        self.choice = controls.Dropdown(
             options=options,
             value=(1.0, 0),
             description="Shipped run",

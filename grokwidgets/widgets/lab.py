@@ -19,6 +19,7 @@ from grokwidgets.plots.lab import (
 )
 from grokwidgets.plots.render import new_figure
 from grokwidgets.runs import available_runs, load_run
+from grokwidgets.widgets import controls
 from grokwidgets.widgets.canvas import ErrorBox, FigureImage, shows_errors
 from grokwidgets.widgets.jobs import BackgroundJob, JobOwner
 
@@ -57,7 +58,7 @@ class LabWidget(JobOwner, widgets.VBox):
             (c.weight_decay, c.train_fraction, c.op, c.seed): c for c in available_runs()
         }
         shipped_wd = sorted({k[0] for k in self._shipped})
-        self.weight_decay = widgets.SelectionSlider(
+        self.weight_decay = controls.SelectionSlider(
             options=[(f"{wd:g}", wd) for wd in sorted({*shipped_wd, 0.1, 1.5, 3.0})],
             value=1.0,
             description="Weight decay",
@@ -67,7 +68,7 @@ class LabWidget(JobOwner, widgets.VBox):
             layout=widgets.Layout(width="min(100%, 420px)"),
         )
         self.weight_decay.add_class("gw-lab-wd")
-        self.train_fraction = widgets.FloatSlider(
+        self.train_fraction = controls.FloatSlider(
             value=0.4,
             min=0.2,
             max=0.8,
@@ -78,7 +79,7 @@ class LabWidget(JobOwner, widgets.VBox):
             style={"description_width": "110px"},
             layout=widgets.Layout(width="min(100%, 420px)"),
         )
-        self.op = widgets.Dropdown(
+        self.op = controls.Dropdown(
             options=[("a + b", "+"), ("a - b", "-"), ("a × b", "*"), ("a ÷ b", "/")],
             value="+",
             description="Operation",
@@ -86,7 +87,7 @@ class LabWidget(JobOwner, widgets.VBox):
             style={"description_width": "110px"},
             layout=widgets.Layout(width="220px"),
         )
-        self.seed = widgets.Dropdown(
+        self.seed = controls.Dropdown(
             options=[0, 1, 2],
             value=0,
             description="Seed",

@@ -48,6 +48,7 @@ from grokwidgets.plots.landscape import (
     update_sweep,
 )
 from grokwidgets.plots.render import new_figure
+from grokwidgets.widgets import controls
 from grokwidgets.widgets.canvas import FigureImage, shows_errors
 
 __all__ = [
@@ -83,7 +84,7 @@ _SWEEP_COUNTS = (
     (0, 0, 0, 0, 0, 1, 1, 10, 23, 56, 121, 229, 341, 393, 400, 400, 400, 400, 400, 400, 400),
     (0, 0, 0, 0, 0, 0, 1, 6, 26, 50, 117, 218, 333, 394, 400, 400, 400, 400, 400, 400, 400),
 )
-_CACHE_SIZE = 48
+_CACHE_SIZE = 8  # ~1.2 MB each: 48 pushed a kernel past 150 MB (benchmarks/soak.py)
 
 
 def _settle(
@@ -159,7 +160,7 @@ def _check_float(name: str, value: object, low: float, high: float) -> float:
 
 
 def _seed_dropdown(value: int, css: str, tooltip: str) -> widgets.Dropdown:
-    seed = widgets.Dropdown(
+    seed = controls.Dropdown(
         options=list(range(10)),
         value=value,
         description="Seed",
@@ -428,7 +429,7 @@ class BasinsWidget(widgets.VBox):
         self.image.add_class("gw-landscape-figure")
         self.errors = self.image.errors
 
-        self.regularization = widgets.FloatSlider(
+        self.regularization = controls.FloatSlider(
             value=regularization,
             min=0.0,
             max=1.0,

@@ -14,6 +14,7 @@ import numpy as np
 import traitlets
 
 from grokwidgets.curves import DEFAULT_STEPS
+from grokwidgets.widgets import controls
 
 __all__ = ["Timeline", "TimelineControls", "TimelineView"]
 
@@ -56,7 +57,7 @@ class TimelineControls(widgets.VBox):
 
     def __init__(self, timeline: Timeline, **kwargs) -> None:
         self.timeline = timeline
-        self.regularization = widgets.FloatLogSlider(
+        self.regularization = controls.FloatLogSlider(
             value=timeline.regularization,
             base=10,
             min=math.log10(REG_MIN),
@@ -70,7 +71,7 @@ class TimelineControls(widgets.VBox):
             layout=widgets.Layout(width="min(100%, 520px)"),
         )
         self.regularization.add_class("gw-regularization")
-        self.step = widgets.FloatLogSlider(
+        self.step = controls.FloatLogSlider(
             value=timeline.step,
             base=10,
             min=0.0,

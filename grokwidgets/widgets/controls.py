@@ -1,0 +1,66 @@
+"""ipywidgets controls that keep their last good value instead of taking a bad one.
+
+Stock float sliders let NaN through (their range check compares, and NaN compares
+false), and selection widgets take None ("no selection"). Neither can come from the
+page (JSON has no NaN, and our selections always have a value), but a notebook
+user can set either from Python; a figure or a linked Timeline would then fail.
+These subclasses validate first and otherwise behave exactly like the stock ones.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import traitlets
+
+__all__ = ["Dropdown", "FloatLogSlider", "FloatSlider", "SelectionSlider"]
+
+
+class FloatLogSlider(widgets.FloatLogSlider):
+    """A ``FloatLogSlider`` that ignores NaN."""
+
+    @traitlets.validate("value")
+    def _validate_value(self, proposal):
+        value = proposal["value"]
+        return self.value if value != value else super()._validate_value(proposal)
+
+
+class FloatSlider(widgets.FloatSlider):
+    """A ``FloatSlider`` that ignores NaN."""
+
+    @traitlets.validate("value")
+    def _validate_value(self, proposal):
+        value = proposal["value"]
+        return self.value if value != value else super()._validate_value(proposal)
+
+
+class _Selected(traitlets.Any):
+    """A selection's value that is never None (a TraitError, and the old value stays).
+
+    Stock selections allow None, and traitlets skips ``@validate`` handlers for an
+    allowed None, so the refusal has to be in the trait itself.
+    """
+
+    info_text = "one of the options (not None)"
+    allow_none = False  # Any sets True at class level, which its __init__ keeps
+
+    def __init__(self) -> None:
+        # A None default would make traitlets allow None whatever we ask; 0 is
+        # replaced by the first option as soon as the widget has options.
+        super().__init__(0, allow_none=False, help="Selected value (never None)")
+
+    def validate(self, obj, value):
+        if value is None:
+            self.error(obj, value)
+        return value
+
+
+class Dropdown(widgets.Dropdown):
+    """A ``Dropdown`` that refuses None (it always has a selection)."""
+
+    value = _Selected()
+
+
+class SelectionSlider(widgets.SelectionSlider):
+    """A ``SelectionSlider`` that refuses None."""
+
+    value = _Selected()
