@@ -232,7 +232,7 @@ def test_the_save_button_message_gets_the_svg_back(pair):
 
 
 def test_off_screen_figures_wait_until_they_are_seen(pair):
-    timeline, curves, structure = pair
+    timeline, _, structure = pair
     structure.image.visible = False  # the browser reports it scrolled far away
     frames = structure.image.frames
     timeline.regularization = 3.0
