@@ -1,7 +1,16 @@
 """Serve the essay with Voila so that the page works with no network.
 
-``python -m grokwidgets.serving [--port=8866] [VOILA ARGS...]`` runs Voila on the essay,
-bound to 127.0.0.1, from the repository root (where Voila reads ``voila.json``).
+``python -m grokwidgets.serving [--port=8866] [--preheat[=N]] [VOILA ARGS...]`` runs Voila
+on the essay, bound to 127.0.0.1, from the repository root (where Voila reads
+``voila.json``).
+
+``--preheat`` (``--preheat=N``: N kernels, default :data:`PREHEAT_POOL`) keeps kernels
+that have already run the notebook waiting for the next readers (Voila's
+``--preheat_kernel=True --pool_size=N``): a reader gets the rendered page at once
+instead of waiting for a kernel to start and run every cell, and Voila starts a
+replacement a second later. Each waiting kernel holds the essay's memory (about
+what a reader's kernel does), whether or not anyone comes. Measured with
+``python3 tasks.py bench page_load``.
 
 What this adds to a plain ``voila essay/grokking.ipynb``: the ``grokwidgets`` Voila
 template (in ``grokwidgets/jupyter_data``, put on ``JUPYTER_PATH``). Voila 0.5's stock
@@ -33,6 +42,8 @@ TEMPLATE = "grokwidgets"
 REPO_ROOT = PACKAGE_DIR.parent
 NOTEBOOK = "essay/grokking.ipynb"
 PORT = 8866
+#: Kernels kept ready by ``--preheat`` without a number.
+PREHEAT_POOL = 2
 
 
 def voila_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -52,8 +63,13 @@ def voila_command(
     ip: str = "127.0.0.1",
     python: str | os.PathLike[str] | None = None,
     extra: Sequence[str] = (),
+    preheat: int = 0,
 ) -> list[str]:
-    """The command line that serves ``notebook``; run it with ``env=voila_env()``."""
+    """The command line that serves ``notebook``; run it with ``env=voila_env()``.
+
+    ``preheat``: keep that many kernels ready, the notebook already run in them
+    (see :func:`preheat_args`); 0 starts a kernel per request.
+    """
     return [
         str(python or sys.executable),
         "-m",
@@ -62,9 +78,25 @@ def voila_command(
         f"--port={int(port)}",
         f"--Voila.ip={ip}",
         f"--template={TEMPLATE}",
+        *preheat_args(preheat),
         *extra,
         str(notebook),
     ]
+
+
+def preheat_args(pool_size: int) -> list[str]:
+    """Voila's arguments for a pool of ``pool_size`` preheated kernels (none for 0).
+
+    Voila renders the notebook in each pooled kernel ahead of time, refills the
+    pool ``VoilaKernelManager.fill_delay`` (1 s) after a kernel is taken, and never
+    culls pooled kernels. It serves a request from the pool only when the request
+    asks for no other template or theme (``?template=``/``?theme=``); otherwise it
+    starts a kernel as without preheating.
+    """
+    n = int(pool_size)
+    if n < 0:
+        raise ValueError(f"pool size must be >= 0, got {pool_size!r}")
+    return ["--preheat_kernel=True", f"--pool_size={n}"] if n else []
 
 
 V1_PROTOCOL = "v1.kernel.websocket.jupyter.org"
@@ -113,6 +145,7 @@ def __getattr__(name: str) -> type:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     port = PORT
+    preheat = 0
     rest: list[str] = []
     it = iter(args)
     for arg in it:
@@ -120,9 +153,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             port = int(arg.split("=", 1)[1])
         elif arg == "--port":
             port = int(next(it))
+        elif arg == "--preheat":
+            preheat = PREHEAT_POOL
+        elif arg.startswith("--preheat="):
+            preheat = int(arg.split("=", 1)[1])
         else:
             rest.append(arg)
-    cmd = voila_command(port=port, extra=rest)
+    cmd = voila_command(port=port, extra=rest, preheat=preheat)
     if os.name == "posix":
         # Become Voila, so that Ctrl-C and signals reach it directly.
         os.chdir(REPO_ROOT)

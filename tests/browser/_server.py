@@ -72,7 +72,9 @@ def is_local_url(url: str) -> bool:
 class VoilaServer:
     """The essay served by Voila on a free port, as ``python3 tasks.py serve`` does.
 
-    Use as a context manager, or call :meth:`start` and :meth:`stop` (idempotent).
+    ``preheat=N`` keeps N kernels ready with the notebook already run (as
+    ``python3 tasks.py serve --preheat=N`` does). Use as a context manager, or call
+    :meth:`start` and :meth:`stop` (idempotent).
     Voila's output goes to ``log_path`` (read it with :meth:`log_tail`).
     """
 
@@ -84,12 +86,14 @@ class VoilaServer:
         port: int | None = None,
         startup_timeout: float = 60.0,
         extra_args: tuple[str, ...] = (),
+        preheat: int = 0,
     ) -> None:
         self.notebook = Path(notebook)
         self.log_path = Path(log_path)
         self.port = port or free_port()
         self.startup_timeout = startup_timeout
         self.extra_args = extra_args
+        self.preheat = preheat
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -102,7 +106,11 @@ class VoilaServer:
         if not self.notebook.exists():
             raise FileNotFoundError(f"no notebook to serve at {self.notebook}")
         cmd = serving.voila_command(
-            self.notebook, self.port, python=sys.executable, extra=self.extra_args
+            self.notebook,
+            self.port,
+            python=sys.executable,
+            extra=self.extra_args,
+            preheat=self.preheat,
         )
         self._log = open(self.log_path, "wb")  # closed in stop()
         self.proc = subprocess.Popen(

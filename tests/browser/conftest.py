@@ -69,8 +69,22 @@ class EssayPage:
         self.page = page
         self.watch = watch
         self.server = server
+        self.closed = False
+
+    def kernel_id(self) -> str:
+        """The id of the kernel Voila started for this page."""
+        return self.page.evaluate(
+            "() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId"
+        )
+
+    def close_tab(self) -> None:
+        """Close the page as a reader closes a tab (``beforeunload`` handlers run)."""
+        if not self.closed:
+            self.closed = True
+            self.page.close(run_before_unload=True)
 
     def close(self) -> None:
+        self.closed = True
         self.context.close()
 
 
@@ -79,17 +93,35 @@ OpenEssay = Callable[..., EssayPage]
 
 @pytest.fixture(scope="session")
 def open_essay(browser: Any, voila_server: VoilaServer) -> Iterator[OpenEssay]:
-    """``open_essay(width=1280, dpr=1)``: a fresh page on the essay, fully rendered.
+    """``open_essay(width=1280, dpr=1, color_scheme=None)``: a page on the essay, rendered.
 
-    Every call runs the notebook on a new kernel (a few seconds); contexts are
-    closed at the end of the session.
+    Opening runs the notebook on a new kernel (a few seconds), so pages are shared:
+    the same arguments give the same page, for the whole session (tests that use a
+    shared page must not assume its sliders are where the notebook put them). Pass
+    ``fresh=True`` for a page of one's own. ``color_scheme`` ("light" or "dark")
+    is what the browser reports as the reader's preference. Contexts are closed at
+    the end of the session.
     """
     opened: list[EssayPage] = []
+    shared: dict[tuple, EssayPage] = {}
 
-    def _open(width: int = 1280, height: int = 900, dpr: float = 1) -> EssayPage:
-        context = browser.new_context(
-            viewport={"width": width, "height": height}, device_scale_factor=dpr
-        )
+    def _open(
+        width: int = 1280,
+        height: int = 900,
+        dpr: float = 1,
+        color_scheme: str | None = None,
+        fresh: bool = False,
+    ) -> EssayPage:
+        key = (width, height, dpr, color_scheme)
+        if not fresh and key in shared and not shared[key].closed:
+            return shared[key]
+        options: dict[str, Any] = {
+            "viewport": {"width": width, "height": height},
+            "device_scale_factor": dpr,
+        }
+        if color_scheme is not None:
+            options["color_scheme"] = color_scheme
+        context = browser.new_context(**options)
         watch = PageWatch().attach(context)
         page = context.new_page()
         essay = EssayPage(context, page, watch, voila_server)
@@ -102,6 +134,8 @@ def open_essay(browser: Any, voila_server: VoilaServer) -> Iterator[OpenEssay]:
                 f"the essay did not render: {exc}\nconsole errors: {watch.console_errors}\n"
                 f"page errors: {watch.page_errors}\nVoila log:\n{voila_server.log_tail()}"
             ) from exc
+        if not fresh:
+            shared[key] = essay
         return essay
 
     yield _open
@@ -111,5 +145,5 @@ def open_essay(browser: Any, voila_server: VoilaServer) -> Iterator[OpenEssay]:
 
 @pytest.fixture(scope="session")
 def essay(open_essay: OpenEssay) -> EssayPage:
-    """The essay at 1280 px, device scale factor 1, shared by the tests of a session."""
+    """The essay at 1280 px, device scale factor 1, light, shared by the tests of a session."""
     return open_essay(width=1280, dpr=1)
