@@ -7,6 +7,7 @@ extras; the install is redone only when ``pyproject.toml`` changes, so once set 
 the commands work offline (a teacher in a classroom with no network).
 
     python3 tasks.py serve            # the essay with Voila at http://127.0.0.1:8866
+    python3 tasks.py serve --preheat  # ... keeping 2 kernels ready (for a class)
     python3 tasks.py test [ARGS...]   # the whole test suite (ARGS go to pytest)
     python3 tasks.py bench NAME       # a script in benchmarks/, e.g. latency
     python3 tasks.py setup            # just the set-up step

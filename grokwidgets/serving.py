@@ -1,8 +1,8 @@
 """Serve the essay with Voila so that the page works with no network.
 
-``python -m grokwidgets.serving [--port=8866] [--preheat[=N]] [VOILA ARGS...]`` runs Voila
-on the essay, bound to 127.0.0.1, from the repository root (where Voila reads
-``voila.json``).
+``python -m grokwidgets.serving [--port=8866] [--ip=ADDR] [--preheat[=N]] [VOILA ARGS...]``
+runs Voila on the essay, bound to 127.0.0.1 unless ``--ip`` says otherwise, from the
+repository root (where Voila reads ``voila.json``).
 
 ``--preheat`` (``--preheat=N``: N kernels, default :data:`PREHEAT_POOL`) keeps kernels
 that have already run the notebook waiting for the next readers (Voila's
@@ -146,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     port = PORT
     preheat = 0
+    ip = "127.0.0.1"
     rest: list[str] = []
     it = iter(args)
     for arg in it:
@@ -157,9 +158,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             preheat = PREHEAT_POOL
         elif arg.startswith("--preheat="):
             preheat = int(arg.split("=", 1)[1])
+        elif arg.startswith(("--ip=", "--Voila.ip=")):
+            ip = arg.split("=", 1)[1]  # Voila takes one address: replace the default
         else:
             rest.append(arg)
-    cmd = voila_command(port=port, extra=rest, preheat=preheat)
+    cmd = voila_command(port=port, ip=ip, extra=rest, preheat=preheat)
     if os.name == "posix":
         # Become Voila, so that Ctrl-C and signals reach it directly.
         os.chdir(REPO_ROOT)
