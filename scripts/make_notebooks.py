@@ -249,7 +249,7 @@ ComplexityWidget()""",
 - **Up while memorizing.** The estimate climbs from about 270 to about 480 as the
   network memorizes (step 50): a Type A move toward a more complex solution.
 - **Down through the plateau.** It then falls steadily, to about 170 by step 300
-  while test accuracy is still near chance, to about 30 when test accuracy reaches
+  while test accuracy is still about 6%, to about 30 when test accuracy reaches
   95% (step 500), and to about 5 a thousand steps later: a Type B move, a hundredfold
   simpler solution that fits the same data.
 - **No weight decay, no fall.** The gray dashed curve is the run without weight
@@ -267,7 +267,7 @@ AdamW's occasional loss spikes make it jump up for a checkpoint or two. And
 without weight decay part of its rise comes from the weights simply growing,
 which sharpens the loss at a fixed sampling scale. The Fourier share tells the
 same story in the network's own terms: about 0.31 at memorization, 0.45 by step
-200 while the test loss has not moved, 0.84 at grokking and 0.95 by the end.""",
+200 while test accuracy is still 1%, 0.84 at grokking and 0.95 by the end.""",
     ),
     (
         "md",
@@ -460,7 +460,7 @@ def build(cells: list[tuple[str, str]], title: str) -> nbformat.NotebookNode:
 
 def main() -> None:
     for name, cells, title in (
-        ("grokking.ipynb", GROKKING, "Grokking"),
+        ("grokking.ipynb", GROKKING, "Grokking: when a network stops memorizing"),
         ("classroom.ipynb", CLASSROOM, "Grokking in class"),
     ):
         out = ROOT / "essay" / name
