@@ -42,9 +42,13 @@ the complex minimum (400 of them, scattered by 0.1, temperature 0.05, 2,000 step
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 import math
 import numbers
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -75,7 +79,10 @@ class MarbleWarning(UserWarning):
 def _check_real(name: str, value: object, *, minimum: float | None = None, strict=False) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
-    out = float(value)
+    try:
+        out = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be finite, got {value!r}") from None
     if not math.isfinite(out):
         raise ValueError(f"{name} must be finite, got {value!r}")
     if minimum is not None:
@@ -86,11 +93,17 @@ def _check_real(name: str, value: object, *, minimum: float | None = None, stric
     return out
 
 
+_MAXIMUM = {"steps": 10**6, "quench_steps": 10**6, "n_marbles": 10**5, "num": 2001}
+
+
 def _check_int(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {value!r}")
     if int(value) < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    maximum = _MAXIMUM.get(name)
+    if maximum is not None and int(value) > maximum:
+        raise ValueError(f"{name} must be an int <= {maximum}, got {value!r}")
     return int(value)
 
 
@@ -121,11 +134,64 @@ def _check_fields(obj: object, positive: tuple[str, ...], nonneg: tuple[str, ...
         object.__setattr__(obj, name, _check_real(name, getattr(obj, name), minimum=0))
 
 
+# Set while this module's own loops call the potentials: their (possibly diverged)
+# positions are not user input, and overflow there is reported by MarbleWarning.
+_UNCHECKED: contextvars.ContextVar[bool] = contextvars.ContextVar("_UNCHECKED", default=False)
+
+
+@contextlib.contextmanager
+def _unchecked() -> Iterator[None]:
+    token = _UNCHECKED.set(True)
+    try:
+        with np.errstate(all="ignore"):
+            yield
+    finally:
+        _UNCHECKED.reset(token)
+
+
+def _coord(name: str, value: object) -> np.ndarray:
+    if isinstance(value, str | bytes) or value is None:
+        raise TypeError(f"{name} must be a real number or array, got {value!r}")
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise TypeError(f"{name} must be a real number or array, got {value!r}") from exc
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return arr
+
+
 def _xy(x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
     # Broadcast up front, so every returned array has the common shape (a gradient
     # component that does not depend on y would otherwise keep x's shape).
-    x, y = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
-    return x, y
+    if _UNCHECKED.get():
+        ax, ay = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    else:
+        ax, ay = _coord("x", x), _coord("y", y)
+    try:
+        return tuple(np.broadcast_arrays(ax, ay))  # type: ignore[return-value]
+    except ValueError:
+        raise ValueError(
+            f"x and y must broadcast together, got shapes {ax.shape} and {ay.shape} "
+            f"(x={x!r}, y={y!r})"
+        ) from None
+
+
+def _public(method: Callable) -> Callable:
+    # Validates x, y (in _xy) and reports an overflowing result as a ValueError
+    # naming x and y instead of a RuntimeWarning and inf.
+    @functools.wraps(method)
+    def wrapper(self: object, x: object, y: object, *args: object, **kwargs: object) -> object:
+        if _UNCHECKED.get():
+            return method(self, x, y, *args, **kwargs)
+        with np.errstate(all="ignore"):
+            out = method(self, x, y, *args, **kwargs)
+        parts = out if isinstance(out, tuple) else (out,)
+        if not all(np.all(np.isfinite(p)) for p in parts):
+            raise ValueError(f"x, y too large: {method.__name__} overflows, got x={x!r}, y={y!r}")
+        return out
+
+    return wrapper
 
 
 # --------------------------------------------------------------------------- potentials
@@ -164,11 +230,13 @@ class Bowl:
         object.__setattr__(self, "xlim", _check_lim("xlim", self.xlim))
         object.__setattr__(self, "ylim", _check_lim("ylim", self.ylim))
 
+    @_public
     def value(self, x: object, y: object) -> np.ndarray:
         """``K(x, y)``, broadcast over array arguments."""
         x, y = _xy(x, y)
         return 0.5 * (self.curvature_x * x * x + self.curvature_y * y * y)
 
+    @_public
     def grad(self, x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
         """``(dK/dx, dK/dy)``, broadcast over array arguments."""
         x, y = _xy(x, y)
@@ -194,11 +262,13 @@ class Valley:
         object.__setattr__(self, "xlim", _check_lim("xlim", self.xlim))
         object.__setattr__(self, "ylim", _check_lim("ylim", self.ylim))
 
+    @_public
     def value(self, x: object, y: object) -> np.ndarray:
         """``K(x, y)``, broadcast over array arguments."""
         x, y = _xy(x, y)
         return self.scale * (x * y) ** 2
 
+    @_public
     def grad(self, x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
         """``(dK/dx, dK/dy) = (2 s x y^2, 2 s x^2 y)``, zero on both axes."""
         x, y = _xy(x, y)
@@ -299,12 +369,14 @@ class TwoBasin:
         rho = np.sqrt(mx * mx + y * y)
         return np.maximum(rho - self.wall_radius, 0.0), mx, rho
 
+    @_public
     def data_loss(self, x: object, y: object) -> np.ndarray:
         """``K(x, y)``, the unregularized loss (no weight decay, no wall)."""
         x, y = _xy(x, y)
         simple, cplx, _ = self._wells(x, y)
         return 1.0 - simple - cplx
 
+    @_public
     def value(self, x: object, y: object) -> np.ndarray:
         """``U(x, y)``, broadcast over array arguments."""
         x, y = _xy(x, y)
@@ -318,6 +390,7 @@ class TwoBasin:
             + self.wall_stiffness * excess * excess
         )
 
+    @_public
     def grad(self, x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
         """``(dU/dx, dU/dy)``, broadcast over array arguments."""
         x, y = _xy(x, y)
@@ -356,6 +429,7 @@ class TwoBasin:
             return simple, None
         return simple, (float(x[1]), float(y[1]))
 
+    @_public
     def classify(self, x: object, y: object, quench_steps: int = 500) -> np.ndarray:
         """True where a point belongs to the simple basin.
 
@@ -390,10 +464,11 @@ class TwoBasin:
 def _descend(
     potential: Potential, x: np.ndarray, y: np.ndarray, steps: int, step_size: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    for _ in range(steps):
-        gx, gy = potential.grad(x, y)
-        x = x - step_size * gx
-        y = y - step_size * gy
+    with _unchecked():
+        for _ in range(steps):
+            gx, gy = potential.grad(x, y)
+            x = x - step_size * gx
+            y = y - step_size * gy
     return x, y
 
 
@@ -456,11 +531,17 @@ def evaluate_grid(
     xlim = _check_lim("xlim", potential.xlim if xlim is None else xlim)
     ylim = _check_lim("ylim", potential.ylim if ylim is None else ylim)
     num = _check_int("num", num, 2)
-    x = np.linspace(*xlim, num)
-    y = np.linspace(*ylim, num)
-    xx, yy = np.meshgrid(x, y)
-    gx, gy = potential.grad(xx, yy)
-    arrays = [x, y, np.asarray(potential.value(xx, yy), dtype=np.float64), gx, gy]
+    with _unchecked():
+        x = np.linspace(*xlim, num)
+        y = np.linspace(*ylim, num)
+        xx, yy = np.meshgrid(x, y)
+        gx, gy = potential.grad(xx, yy)
+        arrays = [x, y, np.asarray(potential.value(xx, yy), dtype=np.float64), gx, gy]
+    if not all(np.all(np.isfinite(a)) for a in arrays):
+        raise ValueError(
+            f"xlim, ylim too large: the potential overflows on the window, got "
+            f"xlim={xlim!r}, ylim={ylim!r}"
+        )
     for arr in arrays:
         arr.flags.writeable = False
     return Grid(*arrays)
@@ -512,7 +593,7 @@ class Settled:
 def _check_start(start: object, n_marbles: int | None) -> tuple[np.ndarray, bool]:
     try:
         arr = np.asarray(start, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(
             f"start must be a point (x, y) or an (m, 2) array, got {start!r}"
         ) from None
@@ -523,7 +604,7 @@ def _check_start(start: object, n_marbles: int | None) -> tuple[np.ndarray, bool
             return arr.reshape(1, 2), True
         return np.tile(arr, (n_marbles, 1)), False
     if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
-        raise ValueError(f"start must be a point (x, y) or an (m, 2) array, got shape {arr.shape}")
+        raise ValueError(f"start must be a point (x, y) or an (m, 2) array, got {start!r}")
     if n_marbles is not None and n_marbles != arr.shape[0]:
         raise ValueError(
             f"n_marbles must be None or match start's {arr.shape[0]} rows, got {n_marbles}"
@@ -546,7 +627,7 @@ def _langevin(
     # proportional to exp(-U / T).
     noise = math.sqrt(2.0 * step_size * temperature)
     path = [(x, y)] if record else []
-    with np.errstate(over="ignore", invalid="ignore"):
+    with _unchecked():
         for _ in range(steps):
             gx, gy = potential.grad(x, y)
             x = x - step_size * gx
@@ -633,8 +714,15 @@ def run_marble(
         record=True,
     )
     positions = np.stack([np.stack(p, axis=-1) for p in path])  # (steps + 1, m, 2)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with _unchecked():
         values = np.asarray(potential.value(positions[..., 0], positions[..., 1]), dtype=float)
+    if np.all(np.isfinite(positions)) and not np.all(np.isfinite(values)):
+        warnings.warn(
+            "the potential overflowed along the path: lower step_size (now "
+            f"{step_size:g}) or temperature, or start the marbles nearer the minima.",
+            MarbleWarning,
+            stacklevel=2,
+        )
     if single:
         positions, values = positions[:, 0], values[:, 0]
     positions.flags.writeable = False
@@ -685,7 +773,8 @@ def settle(
     steps, step_size, temperature, rng = _check_dynamics(steps, step_size, temperature, rng)
     starts = starts.copy()
     if spread:
-        starts += spread * rng.standard_normal(starts.shape)
+        with np.errstate(all="ignore"):
+            starts += spread * rng.standard_normal(starts.shape)
     x, y, _ = _langevin(
         potential,
         starts[:, 0].copy(),
@@ -699,7 +788,8 @@ def settle(
     final = np.stack([x, y], axis=1)
     ok = np.all(np.isfinite(final), axis=1)
     in_simple = np.zeros(final.shape[0], dtype=bool)
-    in_simple[ok] = potential.classify(x[ok], y[ok])
+    with np.errstate(all="ignore"):
+        in_simple[ok] = potential.classify(x[ok], y[ok])
     for arr in (starts, final, in_simple):
         arr.flags.writeable = False
     return Settled(starts, final, in_simple, float(in_simple.mean()))

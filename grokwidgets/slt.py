@@ -140,18 +140,27 @@ class LLCWarning(UserWarning):
 # --------------------------------------------------------------------------- checks
 
 
+_MAXIMUM = {"n": 10**9, "num_chains": 4096, "num_draws": 10**6, "num_burnin": 10**6}
+
+
 def _check_int(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {value!r}")
     if int(value) < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    maximum = _MAXIMUM.get(name)
+    if maximum is not None and int(value) > maximum:
+        raise ValueError(f"{name} must be an int <= {maximum}, got {value!r}")
     return int(value)
 
 
 def _check_real(name: str, value: object, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
-    out = float(value)
+    try:
+        out = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be finite, got {value!r}") from None
     if not math.isfinite(out):
         raise ValueError(f"{name} must be finite, got {value!r}")
     if positive and out <= 0:
@@ -171,9 +180,9 @@ def _check_w_star(w_star: object) -> np.ndarray:
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
     ):
-        raise TypeError(f"w_star must be a 1-D array of floats, got dtype {arr.dtype}")
+        raise TypeError(f"w_star must be a 1-D array of floats, got {w_star!r}")
     if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"w_star must be a non-empty 1-D array, got shape {arr.shape}")
+        raise ValueError(f"w_star must be a non-empty 1-D array, got {w_star!r}")
     # float32 stays float32: the real network's checkpoints are float32 and its loss
     # is cheaper in float32; everything else is sampled in float64.
     dtype = np.float32 if arr.dtype == np.float32 else np.float64
@@ -325,11 +334,21 @@ def effective_sample_size(x: object) -> float:
     float
         ``len(x)`` for a constant or very short (< 4) chain.
     """
-    arr = np.asarray(x, dtype=np.float64)
+    if isinstance(x, str | bytes):
+        raise TypeError(f"x must be a 1-D array of floats, got {x!r}")
+    try:
+        with np.errstate(all="ignore"):
+            arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"x must be a 1-D array of floats, got {x!r}") from exc
     if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"x must be a non-empty 1-D array, got shape {arr.shape}")
+        raise ValueError(f"x must be a non-empty 1-D array, got {x!r}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError("x must be finite, got non-finite entries")
+        raise ValueError(f"x must be finite, got {x!r}")
+    # Rescale so the autocovariance cannot overflow (the ESS is scale-invariant).
+    scale = np.max(np.abs(arr))
+    if scale > 0:
+        arr = arr / scale
     m = arr.size
     if m < 4:
         return float(m)
@@ -431,8 +450,21 @@ class ToyLoss:
 
     def value(self, w: np.ndarray) -> float:
         """``K(w)`` for a flat parameter vector ``w`` of length ``d``."""
-        w = np.asarray(w, dtype=np.float64)
-        return float(np.sum(np.prod(w ** (2 * self.exponents), axis=1)))
+        if isinstance(w, str | bytes) or w is None:
+            raise TypeError(f"w must be a 1-D array of {self.d} floats, got {w!r}")
+        try:
+            arr = np.asarray(w, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise TypeError(f"w must be a 1-D array of {self.d} floats, got {w!r}") from exc
+        if arr.shape != (self.d,):
+            raise ValueError(f"w must be a 1-D array of {self.d} floats, got {w!r}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"w must be finite, got {w!r}")
+        with np.errstate(all="ignore"):
+            out = float(np.sum(np.prod(arr ** (2 * self.exponents), axis=1)))
+        if not math.isfinite(out):
+            raise ValueError(f"w too large: K(w) overflows, got {w!r}")
+        return out
 
     def loss_and_grad(self, w: np.ndarray, idx: np.ndarray) -> tuple[float, np.ndarray]:
         """The mean loss over samples ``idx`` (always ``K(w)``) and its gradient.
@@ -887,7 +919,7 @@ def estimate_llc(
     loss = _Loss(loss_and_grad, w0, n, bool(vectorized))
     init_loss = _full_loss(loss, w0, n, batch_size)
     if not math.isfinite(init_loss):
-        raise ValueError(f"loss_and_grad(w_star) must be finite, got {init_loss}")
+        raise ValueError(f"the loss at w_star must be finite, got {init_loss} at w_star={w_star!r}")
 
     settings = LLCSettings(
         n=n,

@@ -982,56 +982,11 @@ KNOWN_ISSUES: list[KnownIssue] = []
 if slt is not None:
     KNOWN_ISSUES += [
         KnownIssue(
-            "slt.default_nbeta",
-            ("n",),
-            _huge_int,
-            lambda: slt.default_nbeta(10**400),
-            "an int beyond the float range raises OverflowError (n / math.log(n))",
-        ),
-        KnownIssue(
-            "slt.estimate_llc",
-            ("nbeta", "epsilon", "gamma", "target_accept"),
-            _huge_int,
-            lambda: slt.estimate_llc(**{**_llc_kwargs(), "nbeta": 10**400}),
-            "_check_real: float() of a huge int raises OverflowError",
-        ),
-        KnownIssue(
-            "slt.effective_sample_size",
-            ("x",),
-            lambda value, exc: isinstance(
-                exc, TypeError | ValueError | OverflowError | Warning | AssertionError
-            ),
-            lambda: slt.effective_sample_size("abc"),
-            "np.asarray(x, float64) errors do not name x ('could not convert string to "
-            "float'); ragged lists give numpy's inhomogeneous-shape error; values near "
-            "1e300 overflow (RuntimeWarning, NaN); an int beyond the float range raises "
-            "OverflowError",
-        ),
-        KnownIssue(
-            "slt.ToyLoss.value",
-            ("w",),
-            lambda value, exc: True,
-            lambda: _TOY.value(None),
-            "w is not validated: None and NaN give nan, a wrong length gives numpy's "
-            "broadcast error, huge values overflow (RuntimeWarning)",
-        ),
-        KnownIssue(
             "slt.ToyLoss.loss_and_grad",
             ("w", "idx"),
             lambda value, exc: True,
             lambda: _TOY.loss_and_grad([1.0, 2.0, 3.0], None),
             "w is not validated (numpy broadcast errors, NaN results, overflow warnings)",
-        ),
-        KnownIssue(
-            "slt.estimate_llc",
-            ("w_star",),
-            lambda value, exc: (
-                isinstance(exc, TypeError | ValueError)
-                and re.search("got (dtype object|shape)", str(exc)) is not None
-            ),
-            lambda: _value_shown(slt.estimate_llc, "w_star", **{**_llc_kwargs(), "w_star": None}),
-            "w_star=None or a scalar is reported as 'got dtype object' / 'got shape ()', "
-            "not by its value",
         ),
         KnownIssue(
             "slt.estimate_llc",
@@ -1045,18 +1000,6 @@ if slt is not None:
         KnownIssue(
             "slt.estimate_llc",
             ("w_star",),
-            lambda value, exc: (
-                isinstance(exc, ValueError) and "loss_and_grad(w_star) must be finite" in str(exc)
-            ),
-            lambda: _value_shown(
-                slt.estimate_llc, "w_star", **{**_llc_kwargs(), "w_star": [0.0, 6.5e76]}
-            ),
-            "(minor) a w_star where the loss overflows is reported as 'loss_and_grad(w_star) "
-            "must be finite, got inf': the loss, not w_star",
-        ),
-        KnownIssue(
-            "slt.estimate_llc",
-            ("w_star",),
             lambda value, exc: exc is None or isinstance(exc, Warning | AssertionError),
             lambda: slt.estimate_llc(**{**_llc_kwargs(), "w_star": [1e200, 0.0]}),
             "a w_star far from the toy minimum overflows inside loss_and_grad "
@@ -1066,16 +1009,6 @@ if slt is not None:
 
 if landscape is not None:
     _POTENTIALS = ("landscape.Bowl", "landscape.Valley", "landscape.TwoBasin")
-    KNOWN_ISSUES += [
-        KnownIssue(
-            spec_name,
-            (),
-            _huge_int,
-            lambda: landscape.Bowl(10**400),
-            "_check_real: float() of a huge int raises OverflowError",
-        )
-        for spec_name in (*_POTENTIALS, "landscape.run_marble", "landscape.settle")
-    ]
     KNOWN_ISSUES += [
         KnownIssue(
             "landscape.TwoBasin",
@@ -1108,76 +1041,6 @@ if landscape is not None:
             lambda value, exc: exc is None,
             lambda: landscape.Valley(1e308).value(2.0, 2.0),
             "a huge scale is accepted, then value() overflows (RuntimeWarning, inf)",
-        ),
-        *(
-            KnownIssue(
-                f"{name}.{method}",
-                ("x", "y"),
-                lambda value, exc: True,
-                lambda: landscape.Bowl().value("abc", 0.0),
-                "x, y are not validated: strings give numpy's 'could not convert', None "
-                "and NaN give NaN, mismatched shapes numpy's broadcast error, huge values "
-                "overflow",
-            )
-            for name in _POTENTIALS
-            for method in ("value", "grad")
-        ),
-        KnownIssue(
-            "landscape.TwoBasin.data_loss",
-            ("x", "y"),
-            lambda value, exc: True,
-            lambda: landscape.TwoBasin().data_loss(None, 0.0),
-            "x, y are not validated (as value and grad)",
-        ),
-        KnownIssue(
-            "landscape.TwoBasin.classify",
-            ("x", "y"),
-            lambda value, exc: True,
-            lambda: landscape.TwoBasin().classify("abc", 0.0),
-            "x, y are not validated: NaN is classified (as not simple), strings raise "
-            "numpy's 'could not convert'",
-        ),
-        KnownIssue(
-            "landscape.evaluate_grid",
-            ("xlim", "ylim"),
-            lambda value, exc: isinstance(exc, Warning | AssertionError),
-            lambda: landscape.evaluate_grid(landscape.Bowl(), xlim=(-1e308, 1e308)),
-            "a window near the float range overflows (linspace, value): RuntimeWarning",
-        ),
-        KnownIssue(
-            "landscape.run_marble",
-            ("start",),
-            lambda value, exc: exc is None or isinstance(exc, Warning | AssertionError),
-            lambda: landscape.run_marble(**{**_marble_kwargs(), "start": (1e300, 1.0)}),
-            "a start near the float range overflows in value() with no MarbleWarning",
-        ),
-        KnownIssue(
-            "landscape.run_marble",
-            ("step_size", "temperature"),
-            lambda value, exc: exc is None or isinstance(exc, Warning | AssertionError),
-            lambda: landscape.run_marble(**{**_marble_kwargs(), "step_size": 37559754}),
-            "a huge step size (or temperature) sends marbles to 1e20 and the recorded "
-            "values to inf without the documented MarbleWarning (positions stay finite)",
-        ),
-        *(
-            KnownIssue(
-                name,
-                ("start",),
-                lambda value, exc: isinstance(exc, ValueError) and "got shape" in str(exc),
-                lambda: _value_shown(
-                    landscape.run_marble, "start", **{**_marble_kwargs(), "start": 0}
-                ),
-                "a start of the wrong shape is reported as 'got shape ()', not by its value",
-            )
-            for name in ("landscape.run_marble", "landscape.settle")
-        ),
-        KnownIssue(
-            "landscape.settle",
-            ("spread", "temperature", "step_size", "start"),
-            lambda value, exc: exc is None or isinstance(exc, Warning | AssertionError),
-            lambda: landscape.settle(**{**_marble_kwargs(), "n_marbles": 3, "spread": 1e308}),
-            "a huge spread/temperature/step or start overflows (RuntimeWarning) before "
-            "or besides the documented MarbleWarning",
         ),
     ]
 
