@@ -20,6 +20,12 @@ Modes:
   pool to be full and idle first: a reader who arrives while the refill is still
   running gets a half-run kernel (Voila streams the rest) or, if the pool is
   empty, a cold one.
+- ``floor-cold``, ``floor-preheat``: the same two ways, a *floor* page instead of
+  the essay: one slider and a readout the kernel rewrites (``FLOOR_CODE``), same
+  template, ``voila.json`` and Voila, no grokwidgets. Its time is what Voila's own
+  front end (some 100 script and style files, the widget manager, the kernel
+  connection) and a kernel round trip cost on this machine, in this run; the
+  summary prints the essay against it, as a ratio and as the essay's own share.
 
 Between loads the tab is closed as a reader closes it (its kernel is shut down)
 and the benchmark waits until Voila and its kernels are idle, so loads do not
@@ -28,8 +34,9 @@ compete with leftovers. The first load after the server starts is a warm-up
 browser): the kernel's start-up, the notebook's imports and each widget
 constructor, in the notebook's order, median of several fresh processes.
 
-    python3 tasks.py bench page_load [--loads 5] [--modes cold,preheat] [--pool-size 1]
-        [--width 1280] [--dpr 1] [--figures 7] [--kernel-runs 5] [--profile] [--json FILE]
+    python3 tasks.py bench page_load [--loads 5] [--modes cold,preheat,floor-cold,floor-preheat]
+        [--pool-size 1] [--width 1280] [--dpr 1] [--figures 7] [--kernel-runs 5] [--profile]
+        [--json FILE]
 """
 
 from __future__ import annotations
@@ -42,12 +49,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from _voila import CHROMIUM, NOTEBOOK, PageWatch, VoilaServer, chromium
 
 ROOT = Path(__file__).resolve().parents[1]
+# The essay cold and preheated, then the floor page (see FLOOR_CODE) the same two ways.
+MODES = ("cold", "preheat", "floor-cold", "floor-preheat")
 
 # Runs in every page before its own scripts: marks when parts of the streamed page
 # arrive (Voila sends a cell once the kernel has run it).
@@ -102,27 +112,33 @@ READY_JS = """(n) => {
     return ready;
 }"""
 
-# Arm a watch on the curves' figures and focus the regularization handle; the
-# benchmark then presses ArrowRight (a real key press) and awaits ``__gwAnswer``.
-SLIDER_ARM_JS = """(timeout) => {
+# Arm a watch on the answer (the curves' figures; the floor page's readout) and focus
+# the regularization handle; the benchmark then presses ArrowRight (a real key press)
+# and awaits ``__gwAnswer``: the answer changes only once the kernel has handled the
+# new value and sent something back.
+SLIDER_ARM_JS = """([timeout, answer]) => {
     const t = window.__gwLoad;
     const handle = document.querySelector('.gw-curves .gw-regularization .noUi-handle');
-    const figs = [...document.querySelectorAll('.gw-curves img.gw-figure')];
+    const targets = [...document.querySelectorAll(answer)];
+    const state = (el) => el.dataset.frame ?? el.textContent;
     let before = null;
     window.__gwAnswer = new Promise((resolve) => {
         const obs = new MutationObserver(() => {
-            if (before && figs.some((f, i) => f.dataset.frame !== before[i])) {
+            if (before && targets.some((f, i) => state(f) !== before[i])) {
                 obs.disconnect();
                 t.interactive = performance.now();
                 resolve(true);
             }
         });
-        for (const f of figs) obs.observe(f, {attributes: true, attributeFilter: ['data-frame']});
-        // Frames count from the key press on (a figure may redraw on its own before).
+        for (const f of targets) {
+            obs.observe(f, {attributes: true, attributeFilter: ['data-frame'],
+                            characterData: true, childList: true, subtree: true});
+        }
+        // Answers count from the key press on (a figure may redraw on its own before).
         document.addEventListener('keydown', () => {
             if (before) return;
             t.key = performance.now();
-            before = figs.map(f => f.dataset.frame);
+            before = targets.map(state);
             setTimeout(() => { obs.disconnect(); resolve(false); }, timeout);
         }, true);
     });
@@ -237,7 +253,9 @@ def first_code_cell(notebook: str) -> str:
     return str(next(i for i, c in enumerate(cells, 1) if c["cell_type"] == "code"))
 
 
-def load_once(browser: Any, server: VoilaServer, args: argparse.Namespace) -> dict[str, Any]:
+def load_once(
+    browser: Any, server: VoilaServer, args: argparse.Namespace, page_kind: PageKind
+) -> dict[str, Any]:
     context = browser.new_context(
         viewport={"width": args.width, "height": 900}, device_scale_factor=args.dpr
     )
@@ -250,8 +268,8 @@ def load_once(browser: Any, server: VoilaServer, args: argparse.Namespace) -> di
         psutil.cpu_percent(None)  # system-wide CPU use over this load, from here
         t0 = time.monotonic()
         page.goto(server.url, wait_until="commit", timeout=120_000)
-        page.wait_for_function(READY_JS, arg=args.figures, timeout=120_000, polling="raf")
-        page.evaluate(SLIDER_ARM_JS, 30_000)
+        page.wait_for_function(READY_JS, arg=page_kind.figures, timeout=120_000, polling="raf")
+        page.evaluate(SLIDER_ARM_JS, [30_000, page_kind.answer])
         page.keyboard.press("ArrowRight")
         answered = page.evaluate("() => window.__gwAnswer")
         wall = time.monotonic() - t0
@@ -259,7 +277,7 @@ def load_once(browser: Any, server: VoilaServer, args: argparse.Namespace) -> di
         marks = page.evaluate(NAV_JS)
         marks["wall"] = wall * 1000
         marks["cpu"] = cpu
-        marks["firstCode"] = marks["cellAt"].get(first_code_cell(args.notebook))
+        marks["firstCode"] = marks["cellAt"].get(first_code_cell(page_kind.notebook))
         marks["answered"] = answered
         marks["external"] = list(watch.external_requests)
         marks["errors"] = watch.console_errors + watch.page_errors
@@ -313,15 +331,74 @@ def _await_shutdown(server: VoilaServer, kernel: str, timeout: float = 10.0) -> 
     return False
 
 
+@dataclass(frozen=True)
+class PageKind:
+    """A page to load: its notebook, how many figures it draws, what answers a slider."""
+
+    notebook: str
+    figures: int
+    answer: str  # selector of what changes once the kernel has answered a slider move
+
+
+# The floor: the least a Voila page with one live control costs, on this machine, in
+# this run. One slider and one readout that the kernel rewrites on every move (so a
+# move is answered only after a round trip to the kernel, as in the essay), served by
+# the same template, voila.json and Voila, with no grokwidgets import.
+FLOOR_CODE = """import ipywidgets as widgets
+
+slider = widgets.FloatSlider(description="x")
+slider.add_class("gw-regularization")
+answer = widgets.HTML("0.00")
+answer.add_class("gw-answer")
+
+
+def _on_value_change(change):
+    answer.value = f"{change['new']:.2f}"
+
+
+slider.observe(_on_value_change, names="value")
+box = widgets.VBox([slider, answer])
+box.add_class("gw-curves")
+box"""
+
+
+def floor_notebook(folder: Path) -> Path:
+    """Write the floor page's notebook into ``folder``; return its path."""
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": "# The floor"},
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {},
+                "outputs": [],
+                "source": FLOOR_CODE,
+            },
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path = folder / "floor.ipynb"
+    path.write_text(json.dumps(nb))
+    return path
+
+
 def run_mode(mode: str, browser: Any, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     extra: tuple[str, ...] = ()
     pool = 0
-    if mode == "preheat":
+    if mode.startswith("floor"):
+        kind = PageKind(str(floor_notebook(tmp)), 0, ".gw-curves .gw-answer")
+    else:
+        kind = PageKind(args.notebook, args.figures, ".gw-curves img.gw-figure")
+    if mode.endswith("preheat"):
         pool = args.pool_size  # grokwidgets.serving --preheat=N
         if args.fill_delay is not None:
             extra += (f"--VoilaKernelManager.fill_delay={args.fill_delay}",)
     server = VoilaServer(
-        args.notebook, log_path=tmp / f"voila-{mode}.log", extra_args=extra, preheat=pool
+        kind.notebook, log_path=tmp / f"voila-{mode}.log", extra_args=extra, preheat=pool
     )
     t_start = time.monotonic()
     with server:
@@ -329,7 +406,7 @@ def run_mode(mode: str, browser: Any, args: argparse.Namespace, tmp: Path) -> di
         settle = wait_idle(server, pool)
         loads = []
         for i in range(args.loads + 1):
-            marks = load_once(browser, server, args)
+            marks = load_once(browser, server, args, kind)
             marks["index"] = i
             loads.append(marks)
             status = "warm-up" if i == 0 else f"load {i}"
@@ -455,15 +532,16 @@ def report(mode_result: dict[str, Any]) -> None:
     loads = [m for m in mode_result["loads"] if m["index"] > 0]
     warm = mode_result["loads"][0]
     mode = mode_result["mode"]
+    page = "FLOOR page (one slider, no grokwidgets)" if mode.startswith("floor") else "essay"
     title = (
         "cold kernel (plain serve)"
-        if mode == "cold"
+        if mode.endswith("cold")
         else (
             f"preheated kernels (--preheat_kernel=True --pool_size={mode_result['pool_size']}"
             f"{mode_result['fill_delay']}), pool full and idle at each request"
         )
     )
-    print(f"\n{title}: {len(loads)} loads (+1 warm-up)")
+    print(f"\n{page}, {title}: {len(loads)} loads (+1 warm-up)")
     for key, label in STAGES:
         print(line(label, [m[key] for m in loads if m.get(key) is not None]))
     print(line("wall clock, goto() to interactive", [m["wall"] for m in loads]))
@@ -508,7 +586,7 @@ def report(mode_result: dict[str, Any]) -> None:
         )
     )
     print(f"  warm-up (first load after start): interactive {warm['interactive'] / 1000:.2f} s")
-    if mode == "preheat":
+    if mode.endswith("preheat"):
         print(
             f"  requests served from the pool: {mode_result['used_pool']} of "
             f"{len(mode_result['loads'])}; pool first full and idle "
@@ -528,10 +606,37 @@ def report(mode_result: dict[str, Any]) -> None:
         )
 
 
+def summary(results: list[dict[str, Any]]) -> None:
+    """Medians against the targets, and the essay against the floor of this run."""
+    med = {
+        r["mode"]: statistics.median(m["interactive"] for m in r["loads"] if m["index"] > 0)
+        for r in results
+        if any(m["index"] > 0 and m.get("interactive") for m in r["loads"])
+    }
+    print("\nsummary, request to interactive (median):")
+    for mode, target in (("cold", 3.0), ("preheat", 1.0)):
+        if mode not in med:
+            continue
+        ours = med[mode] / 1000
+        verdict = "met" if ours <= target else "NOT met"
+        text = f"  essay, {mode:<7} {ours:5.2f} s   target <= {target:g} s: {verdict}"
+        floor = med.get(f"floor-{mode}")
+        if floor:
+            text += (
+                f";  floor page {floor / 1000:5.2f} s, essay/floor {ours * 1000 / floor:.2f}x, "
+                f"essay's own share {ours - floor / 1000:+.2f} s"
+            )
+        print(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--loads", type=int, default=5, help="measured loads per mode (>= 5)")
-    ap.add_argument("--modes", default="cold,preheat", help="cold, preheat or both")
+    ap.add_argument(
+        "--modes",
+        default=",".join(MODES),
+        help="comma-separated, of: " + ", ".join(MODES),
+    )
     ap.add_argument("--pool-size", type=int, default=1, help="preheated kernels (preheat mode)")
     ap.add_argument(
         "--fill-delay",
@@ -558,8 +663,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{CHROMIUM} is missing: install Debian's chromium", file=sys.stderr)
         return 1
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    if any(m not in ("cold", "preheat") for m in modes):
-        ap.error("--modes takes cold, preheat or cold,preheat")
+    if not modes or any(m not in MODES for m in modes):
+        ap.error("--modes takes a comma-separated list of " + ", ".join(MODES))
 
     print(
         f"grokwidgets page load: essay served by Voila, Chromium {args.width}px "
@@ -572,6 +677,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(run_mode(mode, browser, args, Path(tmp)))
     for r in results:
         report(r)
+    summary(results)
 
     kernel: dict[str, list[float]] = {}
     if args.kernel_runs > 0:

@@ -125,13 +125,34 @@ def _check_rng(rng: object) -> np.random.Generator:
     return rng
 
 
+# The range of every shape parameter of the potentials (curvatures, scales, depths,
+# widths, distances): positive ones in [1e-3, 1e3], those that may be 0 (weight
+# decay, wall stiffness) in [0, 1e3]. Three orders of magnitude either side of the
+# defaults (all near 1) leave room for any picture; beyond them the arithmetic
+# breaks at ordinary x, y: TwoBasin divides by width**2 and flatness**4
+# (ZeroDivisionError for a width near 0, OverflowError near the float range), and a
+# huge curvature or scale overflows value() at x = 2, an error that could only
+# blame x and y. Within the box, value, grad, minima and classify stay finite on
+# the default windows (tests/test_landscape.py checks extremes of the box).
+_FIELD_MIN = 1e-3
+_FIELD_MAX = 1e3
+
+
+def _check_field(name: str, value: object, *, positive: bool) -> float:
+    out = _check_real(name, value)
+    low = _FIELD_MIN if positive else 0.0
+    if not low <= out <= _FIELD_MAX:
+        raise ValueError(f"{name} must be in [{low:g}, {_FIELD_MAX:g}], got {value!r}")
+    return out
+
+
 def _check_fields(obj: object, positive: tuple[str, ...], nonneg: tuple[str, ...] = ()) -> None:
     # Frozen dataclasses: validate, then store plain floats (numpy scalars and ints
     # normalized, so equal potentials compare equal).
     for name in positive:
-        object.__setattr__(obj, name, _check_real(name, getattr(obj, name), minimum=0, strict=True))
+        object.__setattr__(obj, name, _check_field(name, getattr(obj, name), positive=True))
     for name in nonneg:
-        object.__setattr__(obj, name, _check_real(name, getattr(obj, name), minimum=0))
+        object.__setattr__(obj, name, _check_field(name, getattr(obj, name), positive=False))
 
 
 # Set while this module's own loops call the potentials: their (possibly diverged)
@@ -216,7 +237,7 @@ class Bowl:
     Parameters
     ----------
     curvature_x, curvature_y : float, default 1
-        ``a`` and ``b``, > 0: the Hessian's eigenvalues.
+        ``a`` and ``b``, in [1e-3, 1e3]: the Hessian's eigenvalues.
     """
 
     curvature_x: float = 1.0
@@ -250,7 +271,7 @@ class Valley:
     Parameters
     ----------
     scale : float, default 1
-        ``s``, > 0.
+        ``s``, in [1e-3, 1e3].
     """
 
     scale: float = 1.0
@@ -296,22 +317,23 @@ class TwoBasin:
     Parameters
     ----------
     regularization : float, default 0
-        ``r``, >= 0: the weight-decay strength.
+        ``r``, in [0, 1e3]: the weight-decay strength.
     simple_depth, complex_depth : float, default 0.7 and 1.0
-        ``D_s`` and ``D_c``, > 0: how far each basin's floor is below the plateau
-        ``K = 1``. The complex basin fits the data better (deeper) at ``r = 0``.
+        ``D_s`` and ``D_c``, in [1e-3, 1e3]: how far each basin's floor is below the
+        plateau ``K = 1``. The complex basin fits the data better (deeper) at ``r = 0``.
     simple_width : float, default 0.6
-        ``a``, > 0: the simple basin's width along x.
+        ``a``, in [1e-3, 1e3]: the simple basin's width along x.
     simple_flatness : float, default 0.9
-        ``b``, > 0: the scale of the simple basin's flat, quartic direction y.
+        ``b``, in [1e-3, 1e3]: the scale of the simple basin's flat, quartic direction y.
     complex_center : float, default 2.5
-        ``c``, > 0: the complex minimum's distance from the origin (its "norm").
+        ``c``, in [1e-3, 1e3]: the complex minimum's distance from the origin (its
+        "norm").
     complex_width : float, default 0.3
-        ``s``, > 0: the complex basin's width in both directions.
+        ``s``, in [1e-3, 1e3]: the complex basin's width in both directions.
     wall_radius : float, default 4
-        ``R``, > 0: radius of the flat region around ``(c/2, 0)``.
+        ``R``, in [1e-3, 1e3]: radius of the flat region around ``(c/2, 0)``.
     wall_stiffness : float, default 1
-        ``k``, >= 0.
+        ``k``, in [0, 1e3].
     """
 
     regularization: float = 0.0

@@ -1,6 +1,7 @@
 """Serve the essay with Voila so that the page works with no network.
 
-``python -m grokwidgets.serving [--port=8866] [--ip=ADDR] [--preheat[=N]] [VOILA ARGS...]``
+``python -m grokwidgets.serving [--port=8866] [--ip=ADDR] [--preheat[=N]]
+[--theme=auto|light|dark] [VOILA ARGS...]``
 runs Voila on the essay, bound to 127.0.0.1 unless ``--ip`` says otherwise, from the
 repository root (where Voila reads ``voila.json``).
 
@@ -64,11 +65,13 @@ def voila_command(
     python: str | os.PathLike[str] | None = None,
     extra: Sequence[str] = (),
     preheat: int = 0,
+    theme: str = "auto",
 ) -> list[str]:
     """The command line that serves ``notebook``; run it with ``env=voila_env()``.
 
     ``preheat``: keep that many kernels ready, the notebook already run in them
     (see :func:`preheat_args`); 0 starts a kernel per request.
+    ``theme``: see :func:`theme_args`.
     """
     return [
         str(python or sys.executable),
@@ -79,9 +82,32 @@ def voila_command(
         f"--Voila.ip={ip}",
         f"--template={TEMPLATE}",
         *preheat_args(preheat),
+        *theme_args(theme),
         *extra,
         str(notebook),
     ]
+
+
+#: ``--theme`` values: follow each reader's browser, or the same for every reader.
+THEMES = ("auto", "light", "dark")
+
+
+def theme_args(theme: str) -> list[str]:
+    """Voila's arguments for the page's colours: ``"auto"``, ``"light"`` or ``"dark"``.
+
+    ``"auto"`` (``voila.json``'s ``"light"``, nothing to add) follows each reader's
+    browser (``prefers-color-scheme``). ``"light"`` keeps every page light whatever the
+    browser prefers, as a teacher may want on a projector; it reaches our template
+    through Voila's ``extension_config`` (the page config), since Voila's own
+    ``theme`` only knows JupyterLab theme names. ``"dark"`` is Voila's dark theme.
+    """
+    if theme == "auto":
+        return []
+    if theme == "light":
+        return ['--VoilaConfiguration.extension_config={"grokwidgets": {"theme": "light"}}']
+    if theme == "dark":
+        return ["--VoilaConfiguration.theme=dark"]
+    raise ValueError(f"theme must be one of {', '.join(THEMES)}, got {theme!r}")
 
 
 def preheat_args(pool_size: int) -> list[str]:
@@ -147,6 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     port = PORT
     preheat = 0
     ip = "127.0.0.1"
+    theme = "auto"
     rest: list[str] = []
     it = iter(args)
     for arg in it:
@@ -158,11 +185,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             preheat = PREHEAT_POOL
         elif arg.startswith("--preheat="):
             preheat = int(arg.split("=", 1)[1])
+        elif arg.startswith("--theme="):
+            theme = arg.split("=", 1)[1]
+        elif arg == "--theme":
+            theme = next(it, "")
         elif arg.startswith(("--ip=", "--Voila.ip=")):
             ip = arg.split("=", 1)[1]  # Voila takes one address: replace the default
         else:
             rest.append(arg)
-    cmd = voila_command(port=port, ip=ip, extra=rest, preheat=preheat)
+    if theme not in THEMES:
+        print(f"--theme must be one of {', '.join(THEMES)}, got {theme!r}", file=sys.stderr)
+        return 2
+    cmd = voila_command(port=port, ip=ip, extra=rest, preheat=preheat, theme=theme)
     if os.name == "posix":
         # Become Voila, so that Ctrl-C and signals reach it directly.
         os.chdir(REPO_ROOT)

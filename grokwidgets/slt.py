@@ -66,10 +66,12 @@ during burn-in and then moves between the regions too rarely.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import numbers
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -135,6 +137,24 @@ _METRIC_MIN = 200
 
 class LLCWarning(UserWarning):
     """A chain of :func:`estimate_llc` diverged, blew up or went non-finite."""
+
+
+# Set while estimate_llc evaluates the loss (at w_star and along the chains). A
+# diverging chain overflows on purpose there, and estimate_llc reports it (LLCWarning,
+# or a ValueError for a non-finite loss at w_star), so ToyLoss.loss_and_grad then
+# returns inf and NaN instead of raising, and skips its finiteness checks (it is
+# called ~10^4 times per estimate).
+_SAMPLING: contextvars.ContextVar[bool] = contextvars.ContextVar("_SAMPLING", default=False)
+
+
+@contextlib.contextmanager
+def _sampling() -> Iterator[None]:
+    token = _SAMPLING.set(True)
+    try:
+        with np.errstate(all="ignore"):
+            yield
+    finally:
+        _SAMPLING.reset(token)
 
 
 # --------------------------------------------------------------------------- checks
@@ -276,7 +296,7 @@ class LLCEstimate:
     ----------
     llc : float
         The estimate: the mean of the per-chain estimates (NaN if any chain went
-        non-finite).
+        non-finite or its estimate overflowed).
     llc_std : float
         Standard deviation of the per-chain estimates (``ddof=1``; NaN for one chain).
     llc_se : float
@@ -448,18 +468,31 @@ class ToyLoss:
         """The true lambda at ``w = 0``."""
         return float(np.sum(1.0 / (2.0 * self.exponents.max(axis=1))))
 
-    def value(self, w: np.ndarray) -> float:
-        """``K(w)`` for a flat parameter vector ``w`` of length ``d``."""
+    def _check_w(self, w: object, *, stack: bool, finite: bool = True) -> np.ndarray:
+        # w as a float64 array of shape (d,), or with stack also (m, d).
+        what = f"a 1-D array of {self.d} floats" + (f" or a stack (m, {self.d})" if stack else "")
         if isinstance(w, str | bytes) or w is None:
-            raise TypeError(f"w must be a 1-D array of {self.d} floats, got {w!r}")
+            raise TypeError(f"w must be {what}, got {w!r}")
         try:
             arr = np.asarray(w, dtype=np.float64)
         except (TypeError, ValueError, OverflowError) as exc:
-            raise TypeError(f"w must be a 1-D array of {self.d} floats, got {w!r}") from exc
-        if arr.shape != (self.d,):
-            raise ValueError(f"w must be a 1-D array of {self.d} floats, got {w!r}")
-        if not np.all(np.isfinite(arr)):
+            raise TypeError(f"w must be {what}, got {w!r}") from exc
+        if arr.shape[-1:] != (self.d,) or arr.ndim > (2 if stack else 1):
+            raise ValueError(f"w must be {what}, got shape {arr.shape}: {w!r}")
+        if finite and not np.all(np.isfinite(arr)):
             raise ValueError(f"w must be finite, got {w!r}")
+        return arr
+
+    def value(self, w: np.ndarray) -> float:
+        """``K(w)`` for a flat parameter vector ``w`` of length ``d``.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a ``w`` that is not ``d`` finite floats, or so large that ``K(w)``
+            overflows.
+        """
+        arr = self._check_w(w, stack=False)
         with np.errstate(all="ignore"):
             out = float(np.sum(np.prod(arr ** (2 * self.exponents), axis=1)))
         if not math.isfinite(out):
@@ -473,8 +506,26 @@ class ToyLoss:
         sample has the same loss. ``w`` may also be a stack of shape ``(m, d)``: the
         loss is then an array of shape ``(m,)`` and the gradient ``(m, d)``, for
         ``estimate_llc(..., vectorized=True)``.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a ``w`` of the wrong shape or with NaN or inf, or so large that the
+            loss or gradient overflows. Inside :func:`estimate_llc` only the shape is
+            checked: a chain that diverges gets inf or NaN, which the estimator
+            reports (:class:`LLCWarning`).
         """
-        w = np.asarray(w, dtype=np.float64)
+        checked = not _SAMPLING.get()
+        arr = self._check_w(w, stack=True, finite=checked)
+        if not checked:
+            return self._loss_and_grad(arr)
+        with np.errstate(all="ignore"):
+            value, grad = self._loss_and_grad(arr)
+        if not (np.all(np.isfinite(value)) and np.all(np.isfinite(grad))):
+            raise ValueError(f"w too large: K(w) or its gradient overflows, got {w!r}")
+        return value, grad
+
+    def _loss_and_grad(self, w: np.ndarray) -> tuple[float | np.ndarray, np.ndarray]:
         k2, k2m1, members, partners = self._tables
         # w_i^(2 k_i), with a trailing column of ones that pads the index tables.
         powers = np.concatenate([w**k2, np.ones((*w.shape[:-1], 1))], axis=-1)
@@ -517,6 +568,8 @@ class _Loss:
     Returns losses of shape (C,) and gradients (C, d); rows of chains that are not
     alive are NaN and never computed (in vectorized mode they are computed at
     ``w_star``, so a dead chain's non-finite row cannot upset the user's code).
+    The first call (at ``w_star``, from :func:`_full_loss`) checks what the function
+    returns.
     """
 
     def __init__(self, fn: LossAndGrad, w_star: np.ndarray, n: int, vectorized: bool) -> None:
@@ -524,6 +577,28 @@ class _Loss:
         self.all_idx = _readonly(np.arange(n))
         self.all_rows: np.ndarray | None = None  # the full batch for every chain
         self.checked = False
+
+    def _first(
+        self, w: np.ndarray, idx: np.ndarray, loss_shape: tuple, grad_shape: tuple
+    ) -> tuple[object, np.ndarray]:
+        # An error in the very first call, at w_star, most likely means that w_star
+        # does not fit the function (its length, say): the message names w_star and
+        # its shape besides the function's own words (which, for ToyLoss, name the
+        # length it expects). Later errors pass unchanged.
+        try:
+            out = self.fn(w, idx)
+        except (TypeError, ValueError) as exc:
+            kind = TypeError if isinstance(exc, TypeError) else ValueError
+            raise kind(
+                f"loss_and_grad failed at {_show_w_star(self.w_star)}: {type(exc).__name__}: {exc}"
+            ) from exc
+        try:
+            loss, grad = out
+        except (TypeError, ValueError):
+            raise TypeError(f"loss_and_grad must return (loss, gradient), got {out!r}") from None
+        _check_output(loss, grad, loss_shape, grad_shape, self.w_star)
+        self.checked = True
+        return loss, grad
 
     def __call__(
         self, w: np.ndarray, idx: np.ndarray | None, alive: np.ndarray
@@ -534,10 +609,11 @@ class _Loss:
                 if self.all_rows is None or self.all_rows.shape[0] != c:
                     self.all_rows = np.broadcast_to(self.all_idx, (c, self.all_idx.size))
                 idx = self.all_rows
-            loss, grad = self.fn(np.where(alive[:, None], w, self.w_star), idx)
-            if not self.checked:
-                _check_output(loss, grad, (c,), (c, d))
-                self.checked = True
+            w = np.where(alive[:, None], w, self.w_star)
+            if self.checked:
+                loss, grad = self.fn(w, idx)
+            else:
+                loss, grad = self._first(w, idx, (c,), (c, d))
             loss = np.array(loss, dtype=np.float64)
             grad = np.array(grad, dtype=w.dtype)
             loss[~alive] = np.nan
@@ -546,16 +622,22 @@ class _Loss:
         loss = np.full(c, np.nan)
         grad = np.full((c, d), np.nan, dtype=w.dtype)
         for i in np.flatnonzero(alive):
-            li, gi = self.fn(w[i], self.all_idx if idx is None else idx[i])
-            if not self.checked:
-                _check_output(li, gi, (), (d,))
-                self.checked = True
+            wi, ii = w[i], self.all_idx if idx is None else idx[i]
+            li, gi = self.fn(wi, ii) if self.checked else self._first(wi, ii, (), (d,))
             loss[i] = li
             grad[i] = gi
         return loss, grad
 
 
-def _check_output(loss: object, grad: object, loss_shape: tuple, grad_shape: tuple) -> None:
+def _show_w_star(w_star: np.ndarray) -> str:
+    # Short even for a real checkpoint (11,728 entries): numpy summarizes the middle.
+    text = np.array2string(w_star, threshold=20, edgeitems=3, separator=", ")
+    return f"w_star of shape {w_star.shape} = {text}"
+
+
+def _check_output(
+    loss: object, grad: object, loss_shape: tuple, grad_shape: tuple, w_star: np.ndarray
+) -> None:
     if isinstance(loss, bool) or not isinstance(loss, numbers.Real | np.ndarray):
         raise TypeError(f"loss_and_grad must return (loss, gradient), got loss {loss!r}")
     if np.shape(loss) != loss_shape:
@@ -563,9 +645,17 @@ def _check_output(loss: object, grad: object, loss_shape: tuple, grad_shape: tup
             f"loss_and_grad must return a loss of shape {loss_shape}, got {np.shape(loss)}"
         )
     if not isinstance(grad, np.ndarray) or grad.shape != grad_shape:
+        got = getattr(grad, "shape", type(grad).__name__)
+        hint = ""
+        if isinstance(grad, np.ndarray) and grad.shape[:-1] == grad_shape[:-1]:
+            # The right stack but another length: w_star and the function disagree
+            # on the number of parameters.
+            hint = (
+                f": a gradient of {grad.shape[-1]} entries at {_show_w_star(w_star)}; "
+                "w_star needs one entry per parameter of loss_and_grad"
+            )
         raise ValueError(
-            f"loss_and_grad must return a gradient of shape {grad_shape}, "
-            f"got {getattr(grad, 'shape', type(grad).__name__)!r}"
+            f"loss_and_grad must return a gradient of shape {grad_shape}, got {got!r}{hint}"
         )
 
 
@@ -608,8 +698,9 @@ def _run_chains(
 ) -> _Chains:
     """All chains advance together, one step at a time; row ``c`` is chain ``c``.
 
-    Runs under ``np.errstate(all="ignore")``: a diverging chain overflows on purpose
-    here and is caught by the finiteness checks, then reported as an LLCWarning.
+    Runs under :func:`_sampling` (``np.errstate(all="ignore")``): a diverging chain
+    overflows on purpose here and is caught by the finiteness checks, then reported
+    as an LLCWarning.
     """
     c, d = num_chains, w_star.size
     dtype = w_star.dtype
@@ -653,7 +744,7 @@ def _run_chains(
         if t >= num_burnin:
             traces[:, t - num_burnin] = lv
 
-    with np.errstate(all="ignore"):
+    with _sampling():
         if sampler == "sgld":
             half, sqrt_eps = 0.5 * epsilon, math.sqrt(epsilon)
             for t in range(steps):
@@ -763,6 +854,19 @@ def _mala(
     return np.exp(log_eps), accepted / num_draws
 
 
+def _magnitude(x: np.ndarray) -> float:
+    """The power of two within a factor 2 below the largest finite ``|x|`` (or 1).
+
+    Dividing by it brings ``x`` into (-2, 2), so sums and squares cannot overflow;
+    being a power of two it rounds nothing (but entries 1e308 times smaller than
+    the largest), so results at ordinary scales are bit for bit the same. (The
+    power just above the largest could itself overflow: 2^1024.)
+    """
+    finite = np.abs(x[np.isfinite(x)])
+    top = float(finite.max()) if finite.size else 0.0
+    return math.ldexp(1.0, math.frexp(top)[1] - 1) if top > 0 else 1.0
+
+
 def _full_loss(loss: _Loss, w_star: np.ndarray, n: int, batch_size: int) -> float:
     """``L_n(w_star)`` over all ``n`` samples, in chunks of ``batch_size`` (bounded memory)."""
     total = 0.0
@@ -770,8 +874,10 @@ def _full_loss(loss: _Loss, w_star: np.ndarray, n: int, batch_size: int) -> floa
     for start in range(0, n, batch_size):
         idx = np.arange(start, min(start + batch_size, n))
         lv, _ = loss(w_star[None, :], idx[None, :], one)
-        total += float(lv[0]) * idx.size
-    return total / n
+        # Weighted by each chunk's share, not summed then divided by n: a loss near
+        # the float range (1e307) times n would overflow.
+        total += float(lv[0]) * (idx.size / n)
+    return total
 
 
 def estimate_llc(
@@ -858,7 +964,10 @@ def estimate_llc(
         ``loss_and_grad`` that does not return ``(loss, gradient)``.
     ValueError
         For an argument out of range; or when ``loss_and_grad`` returns arrays of
-        the wrong shape or a non-finite loss at ``w_star``.
+        the wrong shape or a non-finite loss at ``w_star``. A TypeError or
+        ValueError that ``loss_and_grad`` raises in its first call, at ``w_star``
+        (e.g. for a ``w_star`` of the wrong length), comes back as the same type
+        with a message naming ``w_star`` and its shape.
 
     Warns
     -----
@@ -874,9 +983,11 @@ def estimate_llc(
     ``w_star`` is not a local minimum (e.g. an early checkpoint). Estimates at such
     points measure something, but not a learning coefficient.
 
-    The chains run under ``np.errstate(all="ignore")``, ``loss_and_grad`` included:
-    a diverging chain overflows, and that is reported once, as an
-    :class:`LLCWarning`, rather than as numpy's floating-point warnings.
+    The loss at ``w_star`` and the chains are evaluated under
+    ``np.errstate(all="ignore")``, ``loss_and_grad`` included: a diverging chain
+    overflows, and that is reported once, as an :class:`LLCWarning` (or, at
+    ``w_star`` itself, as a ValueError), rather than as numpy's floating-point
+    warnings. :meth:`ToyLoss.loss_and_grad` then skips its finiteness checks.
 
     For the real network the cost is ``num_chains * (num_burnin + num_draws)``
     minibatch gradients plus ``n / batch_size`` full-data loss chunks at
@@ -917,9 +1028,14 @@ def estimate_llc(
     d = w0.size
 
     loss = _Loss(loss_and_grad, w0, n, bool(vectorized))
-    init_loss = _full_loss(loss, w0, n, batch_size)
+    # Evaluated like the chains (see _sampling): an overflow at w_star shows up here
+    # as a non-finite loss, reported below, rather than as numpy's warnings.
+    with _sampling():
+        init_loss = _full_loss(loss, w0, n, batch_size)
     if not math.isfinite(init_loss):
-        raise ValueError(f"the loss at w_star must be finite, got {init_loss} at w_star={w_star!r}")
+        raise ValueError(
+            f"the loss at w_star must be finite, got {init_loss} at {_show_w_star(w0)}"
+        )
 
     settings = LLCSettings(
         n=n,
@@ -952,12 +1068,20 @@ def estimate_llc(
         rng=rng,
     )
     traces = chains.traces
-    chain_llcs = nbeta * (traces.mean(axis=1) - init_loss)  # NaN for a dead chain
+    # Far from a minimum (a loss of 1e200 at w_star, say) the sums and squares of the
+    # statistics below overflow: they are computed on traces scaled by a power of two
+    # (exact), and a chain whose estimate is still beyond the float range is reported
+    # with the diverged ones.
+    scale = _magnitude(traces)
+    with np.errstate(all="ignore"):
+        chain_llcs = nbeta * (scale * (traces / scale).mean(axis=1) - init_loss)
+    huge = np.flatnonzero((chains.dead_at < 0) & ~np.isfinite(chain_llcs))
+    chain_llcs[huge] = np.nan  # like a dead chain's
 
     blowup = init_loss + max(_BLOWUP_FLOOR, _BLOWUP_PER_PARAM * d) / nbeta
     dead = np.flatnonzero(chains.dead_at >= 0)
     blown = np.flatnonzero((chains.dead_at < 0) & (chains.max_loss > blowup))
-    if dead.size or blown.size:
+    if dead.size or blown.size or huge.size:
         parts = []
         if dead.size:
             where = ", ".join(f"{i} at step {chains.dead_at[i]}" for i in dead)
@@ -967,6 +1091,12 @@ def estimate_llc(
             parts.append(
                 f"blew up: loss above L_n(w_star) + max(100, 10 d) / nbeta = {blowup:.4g} "
                 f"(chain {where})"
+            )
+        if huge.size:
+            where = ", ".join(str(i) for i in huge)
+            parts.append(
+                f"overflowed: nbeta = {nbeta:g} times the mean loss above L_n(w_star) = "
+                f"{init_loss:.4g} is beyond the float range (chain {where}; estimates NaN)"
             )
         warnings.warn(
             f"estimate_llc: of {num_chains} chain(s), some " + "; some ".join(parts) + ". "
@@ -978,17 +1108,22 @@ def estimate_llc(
     diverged = np.zeros(num_chains, dtype=bool)
     diverged[dead] = True
     diverged[blown] = True
+    diverged[huge] = True
 
-    if np.all(np.isfinite(traces)):
+    # Python floats from here on: a product beyond the float range is inf, quietly.
+    if np.all(np.isfinite(traces)) and not huge.size:
         ess_each = np.array([effective_sample_size(tr) for tr in traces])
-        var_each = traces.var(axis=1, ddof=1)
-        llc_se = float(nbeta * math.sqrt(np.sum(var_each / ess_each)) / num_chains)
+        var_each = (traces / scale).var(axis=1, ddof=1)
+        llc_se = nbeta * float(scale) * math.sqrt(np.sum(var_each / ess_each)) / num_chains
         ess = float(ess_each.sum())
     else:
         llc_se = ess = math.nan
-    llc_std = float(np.std(chain_llcs, ddof=1)) if num_chains > 1 else math.nan
+    llc_scale = _magnitude(chain_llcs)
+    llc_std = math.nan
+    if num_chains > 1:
+        llc_std = llc_scale * float(np.std(chain_llcs / llc_scale, ddof=1))
     return LLCEstimate(
-        llc=float(np.mean(chain_llcs)),
+        llc=llc_scale * float(np.mean(chain_llcs / llc_scale)),
         llc_std=llc_std,
         llc_se=llc_se,
         ess=ess,

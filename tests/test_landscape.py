@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import numpy as np
@@ -274,6 +275,75 @@ def test_overflow_warns():
 def test_bad_potentials_raise(make, exc, match):
     with pytest.raises(exc, match=match):
         make()
+
+
+_POSITIVE_FIELDS = {
+    Bowl: ("curvature_x", "curvature_y"),
+    Valley: ("scale",),
+    TwoBasin: (
+        "simple_depth",
+        "complex_depth",
+        "simple_width",
+        "simple_flatness",
+        "complex_center",
+        "complex_width",
+        "wall_radius",
+    ),
+}
+_NONNEG_FIELDS = {TwoBasin: ("regularization", "wall_stiffness")}
+
+
+@pytest.mark.parametrize(
+    ("cls", "name", "value", "bounds"),
+    [
+        *(
+            (cls, name, value, r"\[0\.001, 1000\]")
+            for cls, names in _POSITIVE_FIELDS.items()
+            for name in names
+            for value in (1e-200, 9e-4, 1001.0, 1e308)
+        ),
+        *(
+            (cls, name, value, r"\[0, 1000\]")
+            for cls, names in _NONNEG_FIELDS.items()
+            for name in names
+            for value in (1001.0, 1e308)
+        ),
+    ],
+)
+def test_fields_outside_their_range_raise_naming_them(cls, name, value, bounds):
+    # Near 0 a width divides by zero (1 / width**2), near the float range value()
+    # overflows at ordinary x, y: both are refused up front, naming the field.
+    message = rf"^{name} must be in {bounds}, got {re.escape(repr(value))}$"
+    with pytest.raises(ValueError, match=message):
+        cls(**{name: value})
+
+
+def test_potentials_stay_finite_at_the_extremes_of_their_range():
+    # Every field at either end of its range (one at a time, all together, and 40
+    # random corners): value, grad, minima and classify stay finite on the window.
+    fields = _POSITIVE_FIELDS[TwoBasin] + _NONNEG_FIELDS[TwoBasin]
+    low = dict.fromkeys(_POSITIVE_FIELDS[TwoBasin], 1e-3) | dict.fromkeys(
+        _NONNEG_FIELDS[TwoBasin], 0.0
+    )
+    high = dict.fromkeys(fields, 1e3)
+    rng = np.random.default_rng(0)
+    cases = [low, high]
+    cases += [{name: ends[name]} for name in fields for ends in (low, high)]
+    cases += [
+        {name: (low if pick else high)[name] for name, pick in zip(fields, row, strict=True)}
+        for row in rng.integers(0, 2, size=(40, len(fields)))
+    ]
+    potentials = [TwoBasin(**kw) for kw in cases]
+    potentials += [Bowl(a, b) for a in (1e-3, 1e3) for b in (1e-3, 1e3)]
+    potentials += [Valley(1e-3), Valley(1e3)]
+    for p in potentials:
+        x, y = np.meshgrid(np.linspace(*p.xlim, 15), np.linspace(*p.ylim, 15))
+        assert np.isfinite(p.value(x, y)).all(), p
+        assert all(np.isfinite(g).all() for g in p.grad(x, y)), p
+        if isinstance(p, TwoBasin):
+            simple, cplx = p.minima(steps=300)
+            assert np.isfinite(simple).all() and (cplx is None or np.isfinite(cplx).all()), p
+            assert p.classify(x, y, quench_steps=30).dtype == bool
 
 
 @pytest.mark.parametrize(

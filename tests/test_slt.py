@@ -422,6 +422,24 @@ def _ok(w, idx):
         ({"rng": np.random.RandomState(0)}, TypeError, "rng"),
         ({"loss_and_grad": "loss"}, TypeError, "loss_and_grad"),
         ({"loss_and_grad": lambda w, i: (0.0, np.zeros(5))}, ValueError, "gradient of shape"),
+        # w_star and the function disagree on the number of parameters: both named.
+        (
+            {"loss_and_grad": lambda w, i: (0.0, np.zeros(5))},
+            ValueError,
+            r"gradient of 5 entries at w_star of shape \(2,\)",
+        ),
+        (
+            {"loss_and_grad": ToyLoss.regular(3).loss_and_grad},
+            ValueError,
+            r"failed at w_star of shape \(2,\) .*w must be a 1-D array of 3 floats",
+        ),
+        (
+            {"loss_and_grad": ToyLoss.regular(3).loss_and_grad, "vectorized": True},
+            ValueError,
+            r"failed at w_star of shape \(2,\) .*w must be a 1-D array of 3 floats",
+        ),
+        ({"loss_and_grad": lambda w: (0.0, w)}, TypeError, r"failed at w_star of shape \(2,\)"),
+        ({"loss_and_grad": lambda w, i: 0.0}, TypeError, r"must return \(loss, gradient\)"),
         ({"loss_and_grad": lambda w, i: (np.zeros(2), 2 * w)}, ValueError, "loss of shape"),
         ({"loss_and_grad": lambda w, i: ("x", 2 * w)}, TypeError, "loss_and_grad"),
         ({"loss_and_grad": lambda w, i: (math.nan, 2 * w)}, ValueError, "finite"),
@@ -439,6 +457,52 @@ def test_bad_input_raises(kwargs, exc, match):
     fn, w_star, n = args.pop("loss_and_grad"), args.pop("w_star"), args.pop("n")
     with pytest.raises(exc, match=match):
         estimate_llc(fn, w_star, n, **args)
+
+
+def test_overflow_at_w_star_is_a_value_error_naming_it():
+    # The loss at w_star overflows inside ToyLoss: a ValueError naming w_star and
+    # its value, not numpy's RuntimeWarning (pytest turns warnings into errors).
+    toy = ToyLoss([[1, 0], [0, 2]])
+    for vectorized in (False, True):
+        with pytest.raises(ValueError, match=r"loss at w_star must be finite.*1\.e\+200"):
+            estimate_llc(
+                toy.loss_and_grad, [1e200, 0.0], 10, vectorized=vectorized,
+                rng=np.random.default_rng(0),
+            )  # fmt: skip
+
+
+def test_huge_finite_loss_at_w_star_gives_finite_statistics():
+    # A loss of 1e200 at w_star (far from the minimum): the chains run downhill, the
+    # estimate is hugely negative (w_star is no minimum) and every number is finite;
+    # the variance of draws near 1e200 must not overflow on the way.
+    toy = ToyLoss([[1, 0], [0, 2]])
+    est = estimate_llc(toy.loss_and_grad, [1e100, 0.0], 10, rng=np.random.default_rng(0))
+    assert est.init_loss == 1e200
+    assert est.llc < -1e199
+    for value in (est.llc, est.llc_std, est.llc_se, est.ess):
+        assert math.isfinite(value)
+    assert np.isfinite(est.chain_llcs).all() and not est.diverged.any()
+
+
+def test_statistics_at_ordinary_scales_are_unchanged_by_the_scaling():
+    # The overflow-safe statistics divide by a power of two: bit for bit the plain ones.
+    toy = ToyLoss([[1, 0], [0, 2]])
+    est = estimate_llc(toy.loss_and_grad, [0.1, 0.2], 100, **SMALL, rng=np.random.default_rng(2))
+    plain = est.settings.nbeta * (est.loss_traces.mean(axis=1) - est.init_loss)
+    np.testing.assert_array_equal(est.chain_llcs, plain)
+    assert est.llc == float(np.mean(plain))
+    assert est.llc_std == float(np.std(plain, ddof=1))
+
+
+def test_estimate_beyond_the_float_range_warns():
+    # The loss drops from 1e308 at w_star to 0 one step away: nbeta times that drop
+    # is beyond the float range, reported like a diverged chain.
+    def fn(w, idx):
+        return (1e308 if not w.any() else 0.0), np.zeros_like(w)
+
+    with pytest.warns(LLCWarning, match=r"overflowed: nbeta = .* beyond the float range"):
+        est = estimate_llc(fn, [0.0], 10, gamma=0.0, rng=np.random.default_rng(0))
+    assert est.diverged.all() and np.isnan(est.chain_llcs).all() and math.isnan(est.llc)
 
 
 def test_rng_is_keyword_only_and_required():
@@ -523,6 +587,38 @@ def test_toy_loss_learning_coefficients_and_errors():
             ToyLoss(bad)
     with pytest.raises(ValueError, match="d must be"):
         ToyLoss.regular(0)
+
+
+@pytest.mark.parametrize(
+    ("w", "exc", "match"),
+    [
+        ([1.0, 2.0, 3.0], ValueError, r"w must be a 1-D array of 2 floats.*shape \(3,\)"),
+        (np.zeros((2, 2, 2)), ValueError, r"w must be .*shape \(2, 2, 2\)"),
+        (1.0, ValueError, r"w must be .*shape \(\)"),
+        ("ab", TypeError, r"w must be .*'ab'"),
+        (None, TypeError, r"w must be .*None"),
+        ([0.0, math.nan], ValueError, r"w must be finite, got \[0\.0, nan\]"),
+        ([[0.0, 0.0], [math.inf, 0.0]], ValueError, r"w must be finite"),
+        ([1e200, 0.0], ValueError, r"w too large: .*overflows, got \[1e\+200, 0\.0\]"),
+        ([[0.0, 0.0], [0.0, 1e80]], ValueError, r"w too large: .*1e\+80"),
+    ],
+)
+def test_toy_loss_and_grad_rejects_bad_w(w, exc, match):
+    toy = ToyLoss([[1, 0], [0, 2]])
+    with pytest.raises(exc, match=match):
+        toy.loss_and_grad(w, None)
+
+
+def test_toy_loss_checks_w_again_after_an_estimate():
+    # Inside estimate_llc a diverging chain gets inf, not an error; after it, the
+    # checks are back.
+    toy = ToyLoss.regular(3)
+    with pytest.warns(LLCWarning, match="non-finite"):
+        estimate_llc(
+            toy.loss_and_grad, np.zeros(3), 1000, epsilon=1.0, rng=np.random.default_rng(0)
+        )
+    with pytest.raises(ValueError, match="w too large"):
+        toy.loss_and_grad([1e200, 0.0, 0.0], None)
 
 
 # --------------------------------------------------------------------------- the real network

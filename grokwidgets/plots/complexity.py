@@ -11,6 +11,7 @@ from matplotlib.text import Text
 
 from grokwidgets.experiment import Run
 from grokwidgets.measures import LLCCurve, RunMeasures
+from grokwidgets.plots.render import log_scale
 
 __all__ = ["ComplexityArtists", "draw_complexity", "update_complexity"]
 
@@ -50,14 +51,14 @@ class ComplexityArtists:
 def draw_complexity(ax_loss: Axes, ax_llc: Axes, ax_fourier: Axes) -> ComplexityArtists:
     """Set up the panels (log step axis shared) and return their empty artists."""
     for ax in (ax_loss, ax_llc, ax_fourier):
-        ax.set_xscale("log")
+        log_scale(ax, "x")
         ax.set_xlim(*STEP_RANGE)
         ax.grid(True, alpha=0.25)
         ax.spines[["top"]].set_visible(False)
-    ax_loss.set_yscale("log")
+    log_scale(ax_loss, "y")
     ax_loss.set_ylim(*LOSS_RANGE)
     ax_loss.set_ylabel("loss (nats)")
-    ax_llc.set_yscale("log")
+    log_scale(ax_llc, "y")
     ax_llc.set_ylim(*LLC_RANGE)
     ax_llc.set_ylabel("learning\ncoefficient")
     ax_fourier.set_ylim(0, 1)

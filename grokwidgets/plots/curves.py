@@ -14,6 +14,7 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from grokwidgets.curves import CurveResult
+from grokwidgets.plots.render import log_scale
 
 __all__ = [
     "COLORS",
@@ -64,7 +65,7 @@ class CurveArtists:
 
 def setup_curve_axes(ax: Axes, horizon: float) -> Axes:
     """Style ``ax`` for losses over log-steps; return the twin Axes for complexity."""
-    ax.set_xscale("log")
+    log_scale(ax, "x")
     ax.set_xlim(1.0, horizon)
     ax.set_ylim(0.0, LOSS_MAX)
     ax.set_xlabel("training step (log scale)")

@@ -13,6 +13,7 @@ from matplotlib.text import Text
 
 from grokwidgets.experiment import History
 from grokwidgets.measures import effective_frequencies, fourier_energy, top_k_fraction
+from grokwidgets.plots.render import log_scale
 
 __all__ = [
     "HistoryArtists",
@@ -62,7 +63,7 @@ def draw_history(ax_acc: Axes, ax_loss: Axes, history: History, steps: int) -> H
         ax.spines[["top", "right"]].set_visible(False)
     ax_acc.set_ylim(-0.02, 1.02)
     ax_acc.set_ylabel("accuracy")
-    ax_loss.set_yscale("log")
+    log_scale(ax_loss, "y")
     ax_loss.set_ylim(*LOSS_RANGE)
     ax_loss.set_ylabel("loss (nats, log scale)")
     kw_train = {"color": TRAIN_COLOR, "lw": 1.6, "label": "train (solid)"}

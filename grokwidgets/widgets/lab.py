@@ -123,6 +123,9 @@ class LabWidget(JobOwner, widgets.VBox):
         )
         self.checkpoint.add_class("gw-lab-step")
         self.checkpoint_label = widgets.Label()
+        # The Voila template reads this label as the slider's spoken value (aria-valuetext),
+        # so a screen reader says "step 500", not the checkpoint's index.
+        self.checkpoint_label.add_class("gw-valuetext")
         self.errors = ErrorBox()
 
         self.run: Run | None = load_run(1.0, 0)

@@ -442,6 +442,15 @@ def test_controls_have_accessible_names(page_of: Any) -> None:
     )
     readout = page.locator(".gw-curves .gw-regularization .widget-readout").first.inner_text()
     assert text == readout.strip()
+    # The checkpoint slider has no readout: it says the step its label shows, not its index.
+    step = page.locator(".gw-lab .gw-valuetext").first.inner_text().strip()
+    assert re.fullmatch(r"step \d+", step), step
+    page.wait_for_function(
+        """(step) => document.querySelector('.gw-lab .gw-lab-step .noUi-handle')
+                       ?.getAttribute('aria-valuetext') === step""",
+        arg=step,
+        timeout=10_000,
+    )
 
 
 def test_theme_and_template_not_taken_from_the_url() -> None:
@@ -533,3 +542,60 @@ def test_preheated_kernel_serves_the_page(browser: Any, preheated_server: Any) -
         page.close(run_before_unload=True)
     finally:
         context.close()
+
+
+def test_theme_arguments() -> None:
+    from grokwidgets import serving
+
+    assert serving.theme_args("auto") == []
+    assert serving.theme_args("dark") == ["--VoilaConfiguration.theme=dark"]
+    (light,) = serving.theme_args("light")
+    assert light.startswith("--VoilaConfiguration.extension_config=")
+    assert json.loads(light.split("=", 1)[1]) == {"grokwidgets": {"theme": "light"}}
+    assert serving.voila_command(theme="dark")[-2:] == [
+        "--VoilaConfiguration.theme=dark",
+        serving.NOTEBOOK,
+    ]
+    with pytest.raises(ValueError, match="theme must be one of auto, light, dark, got 'blue'"):
+        serving.theme_args("blue")
+    assert serving.main(["--theme=blue"]) == 2  # refused before Voila starts
+
+
+def test_theme_light_ignores_the_readers_dark_preference(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``serve --theme=light`` (a projector): light even for a reader who prefers dark."""
+    from grokwidgets import serving
+
+    from ._server import PageWatch, VoilaServer, wait_for_essay
+
+    log = tmp_path_factory.mktemp("voila-light") / "voila.log"
+    with VoilaServer(log_path=log, extra_args=tuple(serving.theme_args("light"))) as server:
+        context = browser.new_context(viewport={"width": 800, "height": 900}, color_scheme="dark")
+        try:
+            watch = PageWatch().attach(context)
+            page = context.new_page()
+            page.goto(server.url, timeout=120_000)
+            wait_for_essay(page)
+            state = page.evaluate(
+                """() => ({theme: document.documentElement.dataset.gwTheme,
+                           body: document.body.className,
+                           light: document.body.dataset.jpThemeLight,
+                           darkCss: document.querySelectorAll('link[href*="theme-dark.css"]')
+                               .length,
+                           scheme: document.querySelector('meta[name="color-scheme"]')
+                               .content})"""
+            )
+            assert state == {
+                "theme": "light",
+                "body": "jp-Notebook theme-light",
+                "light": "true",
+                "darkCss": 0,
+                "scheme": "light",
+            }
+            prose = page.evaluate(COLOURS_JS, "#rendered_cells .jp-RenderedMarkdown p")
+            assert _relative_luminance(prose[0]["bg"]) > 0.9
+            assert watch.console_errors == [] and watch.page_errors == []
+            page.close(run_before_unload=True)
+        finally:
+            context.close()
