@@ -313,6 +313,14 @@ groks.""",
 - Z. Liu, E. J. Michaud, M. Tegmark (2023). *Omnigrok: Grokking beyond algorithmic
   data.* ICLR 2023, arXiv:2210.01117.""",
     ),
+    (
+        "code",
+        """# On the Voila page the figures above wait until here to draw their first frames,
+# so the kernel draws them while the browser starts the page. Elsewhere: nothing.
+from grokwidgets.widgets import draw_held_figures
+
+draw_held_figures();""",
+    ),
 ]
 
 

@@ -1,5 +1,5 @@
 """Binder's install, simulated: a fresh venv from binder/requirements.txt, then the
-Voila page that the README's Binder badge opens renders the essay.
+Voila page that the README's Binder badge opens renders the essay, with our template.
 
 repo2docker runs ``pip install -r binder/requirements.txt`` from the repository root
 and starts a Jupyter server there; the badge opens ``/voila/render/essay/grokking.ipynb``
@@ -106,6 +106,16 @@ def test_fresh_binder_environment_renders_the_voila_page(tmp_path):
         assert "Grokking: when a network stops memorizing" in html
         assert html.count("application/vnd.jupyter.widget-view+json") >= 5
         assert not re.search(r"Traceback \(most recent call last\)|\w+Error: ", html)
+        # Our template (voila.json), installed by `pip install .`: the reading layout,
+        # and no style or script from another host (the stock template links a CDN).
+        assert "/voila/templates/grokwidgets/static/grokwidgets.css" in html
+        external = re.findall(r"<(?:link|script)\b[^>]*(?:href|src)=\"(?:https?:)?//[^\"]+", html)
+        assert external == []
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/voila/templates/grokwidgets/static/grokwidgets.css",
+            timeout=30,
+        ) as response:
+            assert b".gw-figure" in response.read()
     finally:
         server.terminate()
         try:

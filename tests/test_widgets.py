@@ -12,7 +12,7 @@ from PIL import Image
 
 from grokwidgets.curves import learning_curves
 from grokwidgets.structure import edge_strengths
-from grokwidgets.widgets import CurvesWidget, StructureWidget, Timeline
+from grokwidgets.widgets import CurvesWidget, StructureWidget, Timeline, draw_held_figures
 
 
 @pytest.fixture
@@ -245,3 +245,63 @@ def test_off_screen_figures_wait_until_they_are_seen(pair):
     )
     structure.image.visible = True
     assert structure.image.frames == frames + 1
+
+
+def test_in_a_voila_kernel_first_draws_wait_for_the_last_cell(monkeypatch):
+    """Under Voila, figures draw after the notebook has run, as the page starts."""
+    monkeypatch.setenv("VOILA_PREHEAT", "False")  # Voila sets this in its kernels
+
+    async def page():
+        timeline = Timeline()
+        curves, structure = CurvesWidget(timeline), StructureWidget(timeline)
+        timeline.regularization = 2.0  # a change while held draws nothing either
+        await asyncio.sleep(0)
+        held = (curves.image.frames, structure.image.frames, curves.image.png)
+        assert draw_held_figures() == 2  # the notebook's last cell
+        assert curves.image.frames == 0  # scheduled for after the cell, not drawn in it
+        await asyncio.sleep(0)
+        # One figure per pass of the event loop: the kernel can answer in between.
+        assert (curves.image.frames, structure.image.frames) == (1, 0)
+        await asyncio.sleep(0)
+        assert draw_held_figures() == 0  # nothing left to hold
+        return held, curves, structure
+
+    held, curves, structure = asyncio.run(page())
+    assert held == (0, 0, b"")
+    assert (curves.image.frames, structure.image.frames) == (1, 1)
+    # The first frame shows the state at draw time, not at construction.
+    np.testing.assert_array_equal(
+        curves.artists["B"].test_loss.get_ydata(), learning_curves("B", 2.0).test_loss
+    )
+    assert png_size(curves.image.png) == curves.image.renderer.pixel_size
+    # Afterwards redraws work as anywhere else.
+    curves.controls.regularization.value = 0.5
+    assert curves.image.frames == 2
+
+
+def test_a_view_without_a_frame_asks_for_one(monkeypatch):
+    """A notebook that never calls draw_held_figures still shows its figures."""
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+
+    async def page():
+        timeline = Timeline()
+        curves = CurvesWidget(timeline)
+        curves.image._on_custom_msg(curves.image, {"type": "frame"}, [])  # its view rendered
+        await asyncio.sleep(0)
+        return curves
+
+    curves = asyncio.run(page())
+    assert curves.image.frames == 1 and curves.image.png
+    assert draw_held_figures() == 0
+
+
+def test_outside_voila_figures_draw_when_built(monkeypatch):
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+
+    async def cell():
+        curves = CurvesWidget(Timeline())
+        return curves.image.frames, curves.image.png  # before the cell returns
+
+    frames, png = asyncio.run(cell())
+    assert frames >= 1 and png
+    assert draw_held_figures() == 0

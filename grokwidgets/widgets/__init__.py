@@ -8,7 +8,7 @@ Both widgets share ``timeline``: moving the step cursor or the regularization un
 one moves the other.
 """
 
-from grokwidgets.widgets.canvas import FigureImage
+from grokwidgets.widgets.canvas import FigureImage, draw_held_figures
 from grokwidgets.widgets.complexity import ComplexityWidget
 from grokwidgets.widgets.curves import CurvesWidget
 from grokwidgets.widgets.lab import LabWidget
@@ -26,4 +26,5 @@ __all__ = [
     "StructureWidget",
     "Timeline",
     "TimelineControls",
+    "draw_held_figures",
 ]

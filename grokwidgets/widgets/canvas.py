@@ -12,8 +12,10 @@ Errors raised while drawing are shown under the figure, never swallowed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+import os
 from collections.abc import Callable, Iterable
 
 import anywidget
@@ -24,7 +26,7 @@ from matplotlib.figure import Figure
 
 from grokwidgets.plots.render import FigureRenderer
 
-__all__ = ["ErrorBox", "FigureImage", "shows_errors"]
+__all__ = ["ErrorBox", "FigureImage", "draw_held_figures", "shows_errors"]
 
 log = logging.getLogger("grokwidgets")
 
@@ -114,9 +116,12 @@ function render({ model, el }) {
   }
   model.on("change:png", show);
   model.on("change:alt", size);
+  size();  // keep the figure's place in the page before its first frame arrives
   el.appendChild(img);
   el.appendChild(bar);
   report();
+  const first = model.get("png");
+  if (!first || first.byteLength === 0) model.send({ type: "frame" });  // see draw_held_figures
   show();
   return () => {
     model.off("change:png", show);
@@ -176,6 +181,71 @@ def shows_errors(method: Callable) -> Callable:
     return wrapper
 
 
+#: FigureImages whose first draw waits for :func:`draw_held_figures` (or their view).
+_HELD: list[FigureImage] = []
+
+
+def _hold_first_draw() -> bool:
+    """Whether a new figure should hold its first draw: in a Voila kernel, in a cell.
+
+    Voila runs the whole notebook before the page can start in the browser, and
+    each figure's first full draw is the slowest part of building it. Held, those
+    draws run after the last cell instead (:func:`draw_held_figures`), while the
+    browser loads Voila's front end: a cold page is interactive about 0.6 s sooner
+    (``python3 tasks.py bench page_load``). Voila marks its kernels' environment
+    (``VOILA_PREHEAT`` is set in both its fresh and its preheated kernels).
+    Elsewhere (JupyterLab, scripts, tests) a figure draws when it is built.
+    """
+    if "VOILA_PREHEAT" not in os.environ:
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _release(image: FigureImage) -> None:
+    """Schedule ``image``'s held first draw for when the kernel is next free."""
+    with contextlib.suppress(ValueError):
+        _HELD.remove(image)
+    if image.comm is None:  # closed before it was ever drawn
+        image._held = False
+        return
+    asyncio.get_running_loop().call_soon(image._deferred_draw)
+
+
+def draw_held_figures() -> int:
+    """Draw the figures that are waiting for their first frame; return how many.
+
+    In a kernel that Voila started, figures built by the notebook wait to draw
+    (see :func:`_hold_first_draw`). Call this in the notebook's last cell: the
+    draws are scheduled to run just after that cell returns, so the kernel draws
+    while the browser starts the page. A figure whose view appears first asks for
+    its frame itself, so a notebook that never calls this (or stops at an error)
+    still shows every figure. Elsewhere nothing is held and this returns 0.
+
+    The figures draw one per pass of the event loop, in the order they were built.
+    """
+    held = list(_HELD)
+    if held:
+        asyncio.get_running_loop().call_soon(_draw_next_held)
+    return len(held)
+
+
+def _draw_next_held() -> None:
+    # One figure per pass of the event loop, so that between two draws the kernel
+    # answers the page, which connects meanwhile (kernel info, widget state).
+    while _HELD:
+        image = _HELD.pop(0)
+        if image._held and image.comm is not None:
+            image._deferred_draw()
+            break
+        image._held = False
+    if _HELD:
+        asyncio.get_running_loop().call_soon(_draw_next_held)
+
+
 class FigureImage(anywidget.AnyWidget):
     """Show a kept matplotlib Figure as a sharp PNG, redrawn on request.
 
@@ -214,7 +284,11 @@ class FigureImage(anywidget.AnyWidget):
         self.observe(self._on_dpr_change, names="dpr")
         self.observe(self._on_visible_change, names="visible")
         self.on_msg(self._on_custom_msg)
-        self.draw()
+        self._held = _hold_first_draw()
+        if self._held:
+            _HELD.append(self)
+        else:
+            self.draw()
 
     @traitlets.validate("dpr")
     def _valid_dpr(self, proposal):
@@ -233,6 +307,11 @@ class FigureImage(anywidget.AnyWidget):
             self.request_draw()
 
     def _on_custom_msg(self, widget, content, buffers) -> None:
+        if isinstance(content, dict) and content.get("type") == "frame":
+            # A view with no frame to show (its first draw is held): draw it now.
+            if self._held:
+                _release(self)
+            return
         if isinstance(content, dict) and content.get("type") == "export":
             try:
                 data, mime = self.export(content.get("format", "svg"))
@@ -256,6 +335,8 @@ class FigureImage(anywidget.AnyWidget):
 
         Outside a running event loop (a script, a test) the frame is drawn at once.
         """
+        if self._held:
+            return  # its first draw, still to come, shows the state at that time
         if not self.visible:
             self._stale = True  # drawn when it comes into view
             return
@@ -271,6 +352,7 @@ class FigureImage(anywidget.AnyWidget):
 
     def _deferred_draw(self) -> None:
         self._pending = False
+        self._held = False
         try:
             self.draw()
         except Exception as exc:  # shown, not lost in the event loop's handler
@@ -280,6 +362,10 @@ class FigureImage(anywidget.AnyWidget):
     def draw(self) -> None:
         """Draw a frame now and send it to the browser."""
         self._stale = False
+        if self._held:  # drawn before its turn: nothing left to hold
+            self._held = False
+            with contextlib.suppress(ValueError):
+                _HELD.remove(self)
         png = self.renderer.render()
         with self.hold_sync():  # one message to the browser, not one per trait
             self.render_ms = round(self.renderer.last_render_ms, 2)

@@ -214,3 +214,48 @@ def test_keyboard_moves_regularization(essay: Any) -> None:
         assert readout.inner_text() != value_before, "the slider's value did not change"
     assert essay.watch.console_errors == []
     assert essay.watch.page_errors == []
+
+
+def test_a_notebook_without_draw_held_figures_still_draws(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Under Voila first draws are held for the last cell; a view with no frame asks."""
+    import json
+
+    from ._server import VoilaServer, wait_for_settled_frames
+
+    folder = tmp_path_factory.mktemp("held")
+    code = "from grokwidgets.widgets import CurvesWidget, Timeline\n\nCurvesWidget(Timeline())"
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": "only",
+                "metadata": {},
+                "outputs": [],
+                "source": code,
+            }
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path = folder / "held.ipynb"
+    path.write_text(json.dumps(notebook))
+    with VoilaServer(path, log_path=folder / "voila.log") as server:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        try:
+            page = context.new_page()
+            page.goto(server.url, timeout=120_000)
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('img.gw-figure')]"
+                ".some(f => f.dataset.frame && f.naturalWidth > 0)",
+                timeout=60_000,
+            )
+            wait_for_settled_frames(page)
+            page.close(run_before_unload=True)
+        finally:
+            context.close()
