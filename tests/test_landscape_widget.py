@@ -64,8 +64,11 @@ def test_slider_draws_the_models_landscape_and_marbles(basins, value):
 
     want = expected_settle(value, 0)
     arts = basins.marble_artists
-    np.testing.assert_array_equal(offsets(arts.simple), want.final[want.in_simple])
-    np.testing.assert_array_equal(offsets(arts.complex), want.final[~want.in_simple])
+    # (Close, not bit-equal: the opening setting, 0.0, is shipped precomputed, and
+    # another CPU's exp may round the last bit differently.)
+    close = {"rtol": 0, "atol": 1e-9}
+    np.testing.assert_allclose(offsets(arts.simple), want.final[want.in_simple], **close)
+    np.testing.assert_allclose(offsets(arts.complex), want.final[~want.in_simple], **close)
     assert basins.fraction_simple == want.fraction_simple
     k = int(want.in_simple.sum())
     assert f"<b>{k} of 400</b>" in basins.readout.value
@@ -80,11 +83,44 @@ def test_slider_draws_the_models_landscape_and_marbles(basins, value):
         rng=np.random.default_rng([0, 1]),
     )
     for i, line in enumerate(basins.path_artists.lines):
-        np.testing.assert_array_equal(line.get_xdata(), paths.positions[:, i, 0])
-        np.testing.assert_array_equal(line.get_ydata(), paths.positions[:, i, 1])
+        np.testing.assert_allclose(line.get_xdata(), paths.positions[:, i, 0], **close)
+        np.testing.assert_allclose(line.get_ydata(), paths.positions[:, i, 1], **close)
     # The star sits at the current setting and share.
     np.testing.assert_array_equal(basins.sweep_artists.current.get_xdata(), [value])
     np.testing.assert_array_equal(basins.sweep_artists.current.get_ydata(), [k / 400])
+
+
+def test_opening_setting_is_shipped_and_matches_the_model(monkeypatch):
+    """The widget opens on precomputed marbles (scripts/make_basins.py), not stale ones."""
+    from grokwidgets.widgets import landscape as module
+
+    settled, paths = module._shipped_marbles()
+    want = expected_settle(0.0, 0)
+    np.testing.assert_array_equal(settled.in_simple, want.in_simple)
+    np.testing.assert_allclose(settled.start, want.start, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(settled.final, want.final, rtol=0, atol=1e-9)
+    fresh = run_marble(
+        TwoBasin(),
+        want.start[:5],
+        steps=2000,
+        step_size=0.02,
+        temperature=0.05,
+        rng=np.random.default_rng([0, 1]),
+    )
+    np.testing.assert_allclose(paths.positions, fresh.positions, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(paths.values, fresh.values, rtol=0, atol=1e-9)
+    assert not settled.final.flags.writeable and not paths.positions.flags.writeable
+
+    # The opening setting runs no marble; any other setting does.
+    def no_marbles(*args, **kwargs):
+        raise AssertionError("rolled marbles for the opening setting")
+
+    monkeypatch.setattr(module, "_marbles", no_marbles)
+    widget = BasinsWidget()
+    assert widget.fraction_simple == want.fraction_simple
+    with pytest.raises(AssertionError, match="rolled marbles"):
+        widget.compute(0.05, 0)
+    widget.close()
 
 
 def test_seed_control_reseeds_the_marbles(basins):
