@@ -260,9 +260,9 @@ def test_in_a_voila_kernel_first_draws_wait_for_the_last_cell(monkeypatch):
         assert draw_held_figures() == 2  # the notebook's last cell
         assert curves.image.frames == 0  # scheduled for after the cell, not drawn in it
         await asyncio.sleep(0)
-        # One figure per pass of the event loop: the kernel can answer in between.
+        # One figure at a time, a pause between: the kernel can answer in between.
         assert (curves.image.frames, structure.image.frames) == (1, 0)
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.05)
         assert draw_held_figures() == 0  # nothing left to hold
         return held, curves, structure
 

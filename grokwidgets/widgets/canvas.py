@@ -225,7 +225,8 @@ def draw_held_figures() -> int:
     its frame itself, so a notebook that never calls this (or stops at an error)
     still shows every figure. Elsewhere nothing is held and this returns 0.
 
-    The figures draw one per pass of the event loop, in the order they were built.
+    The figures draw one at a time, in the order they were built, with a pause of a
+    few milliseconds between them in which the kernel answers the page.
     """
     held = list(_HELD)
     if held:
@@ -233,9 +234,16 @@ def draw_held_figures() -> int:
     return len(held)
 
 
+#: Pause between two held first draws (s): see _draw_next_held.
+_HELD_PAUSE = 0.005
+
+
 def _draw_next_held() -> None:
-    # One figure per pass of the event loop, so that between two draws the kernel
-    # answers the page, which connects meanwhile (kernel info, widget state).
+    # One figure, then a short pause before the next: the page connects meanwhile,
+    # and the kernel's answers to it (kernel info, the widgets' state) are
+    # coroutines that need several passes of the event loop each. Chained with
+    # call_soon, every one of those passes waited for another figure to draw, so
+    # the page's websocket opened only after the last figure (0.5 s later).
     while _HELD:
         image = _HELD.pop(0)
         if image._held and image.comm is not None:
@@ -243,7 +251,7 @@ def _draw_next_held() -> None:
             break
         image._held = False
     if _HELD:
-        asyncio.get_running_loop().call_soon(_draw_next_held)
+        asyncio.get_running_loop().call_later(_HELD_PAUSE, _draw_next_held)
 
 
 class FigureImage(anywidget.AnyWidget):
