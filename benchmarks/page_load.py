@@ -31,8 +31,9 @@ Between loads the tab is closed as a reader closes it (its kernel is shut down)
 and the benchmark waits until Voila and its kernels are idle, so loads do not
 compete with leftovers. The first load after the server starts is a warm-up
 (reported apart). Then the kernel side, in plain Python processes (no Voila, no
-browser): the kernel's start-up, the notebook's imports and each widget
-constructor, in the notebook's order, median of several fresh processes.
+browser): the kernel's start-up, the notebook's imports, each widget constructor
+in the notebook's order and the held first draws after its last cell (as in a
+kernel Voila started), median of several fresh processes.
 
     python3 tasks.py bench page_load [--loads 5] [--modes cold,preheat,floor-cold,floor-preheat]
         [--pool-size 1] [--width 1280] [--dpr 1] [--figures 7] [--kernel-runs 5] [--profile]
@@ -44,6 +45,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -446,27 +448,47 @@ km.shutdown_kernel(now=True)
 print(json.dumps({"kernel start (to kernel_info reply)": dt}))
 """
 
-# The notebook's code cells, timed piece by piece (see essay/grokking.ipynb).
+# The notebook's code cells, timed piece by piece (see essay/grokking.ipynb), as in a
+# kernel that Voila started: inside a running event loop, VOILA_PREHEAT set (see
+# kernel_side), so each figure's first draw is held until the notebook's last cell,
+# draw_held_figures(), and is timed there.
 NOTEBOOK_CODE = r"""
-import json, sys, time
+import asyncio, json, sys, time
 out = {}
 def timed(name, f):
     t = time.perf_counter(); r = f(); out[name] = time.perf_counter() - t; return r
-timed("import numpy, matplotlib", lambda: __import__("matplotlib.pyplot"))
+timed("import numpy, matplotlib", lambda: __import__("matplotlib.figure"))
 timed("import ipywidgets, anywidget", lambda: (__import__("ipywidgets"), __import__("anywidget")))
 w = timed("import grokwidgets.widgets", lambda: __import__("grokwidgets.widgets", fromlist=["*"]))
-tl = timed("Timeline()", w.Timeline)
-timed("CurvesWidget(timeline)", lambda: w.CurvesWidget(tl))
-timed("StructureWidget(timeline)", lambda: w.StructureWidget(tl))
-timed("SingularityWidget()", w.SingularityWidget)
-timed("BasinsWidget()", w.BasinsWidget)
-timed("LabWidget()", w.LabWidget)
-timed("ComplexityWidget()", w.ComplexityWidget)
-if len(sys.argv) > 1:  # each constructor again, now that every cache is warm
-    for name in ("CurvesWidget", "StructureWidget"):
-        timed(name + " (again)", lambda: getattr(w, name)(tl))
-    for name in ("SingularityWidget", "BasinsWidget", "LabWidget", "ComplexityWidget"):
-        timed(name + " (again)", getattr(w, name))
+from grokwidgets.widgets import canvas
+
+async def held_draws():
+    t = time.perf_counter()
+    n = w.draw_held_figures()
+    while canvas._HELD:
+        await asyncio.sleep(0.001)
+    await asyncio.sleep(0)
+    return n, time.perf_counter() - t
+
+async def page():
+    tl = timed("Timeline()", w.Timeline)
+    timed("CurvesWidget(timeline)", lambda: w.CurvesWidget(tl))
+    timed("StructureWidget(timeline)", lambda: w.StructureWidget(tl))
+    timed("SingularityWidget()", w.SingularityWidget)
+    timed("BasinsWidget()", w.BasinsWidget)
+    timed("LabWidget()", w.LabWidget)
+    timed("ComplexityWidget()", w.ComplexityWidget)
+    n, dt = await held_draws()
+    out[f"first draws after the last cell ({n} figures)"] = dt
+    if len(sys.argv) > 1:  # each constructor again, now that every cache is warm
+        for name in ("CurvesWidget", "StructureWidget"):
+            timed(name + " (again)", lambda: getattr(w, name)(tl))
+        for name in ("SingularityWidget", "BasinsWidget", "LabWidget", "ComplexityWidget"):
+            timed(name + " (again)", getattr(w, name))
+        n, dt = await held_draws()
+        out[f"first draws (again, {n} figures)"] = dt
+
+asyncio.run(page())
 print(json.dumps(out))
 """
 
@@ -489,10 +511,14 @@ print(s.getvalue())
 def kernel_side(runs: int, profile: bool) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {}
 
+    # As Voila marks its kernels (grokwidgets.widgets.canvas then holds first draws).
+    env = {**os.environ, "VOILA_PREHEAT": "False"}
+
     def run(code: str, *argv: str) -> dict[str, float]:
         out = subprocess.run(
             [sys.executable, "-c", code, *argv],
             cwd=ROOT,
+            env=env,
             capture_output=True,
             text=True,
             check=True,
