@@ -36,6 +36,7 @@ chromium = _server.chromium
 figure_states = _server.figure_states
 wait_for_essay = _server.wait_for_essay
 wait_for_settled_frames = _server.wait_for_settled_frames
+write_notebook = _server.write_notebook
 
 __all__ = [
     "CHROMIUM",
@@ -47,4 +48,5 @@ __all__ = [
     "figure_states",
     "wait_for_essay",
     "wait_for_settled_frames",
+    "write_notebook",
 ]

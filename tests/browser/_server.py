@@ -8,6 +8,7 @@ the Voila process and the kernels it started are ended by id, bounded in time.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -67,6 +68,25 @@ def is_local_url(url: str) -> bool:
     if parts.scheme in {"data", "blob", "about", "chrome", "devtools"}:
         return True
     return (parts.hostname or "") in LOCAL_HOSTS
+
+
+def write_notebook(path: Path, cells: list[tuple[str, str]]) -> Path:
+    """Write a notebook of ``(kind, source)`` cells (kind "markdown" or "code") to ``path``.
+
+    For pages other than the essay (the benchmark's floor page, test notebooks).
+    """
+    out = []
+    for i, (kind, source) in enumerate(cells):
+        cell: dict[str, Any] = {"cell_type": kind, "id": f"cell-{i}", "metadata": {}}
+        cell["source"] = source
+        if kind == "code":
+            cell.update(execution_count=None, outputs=[])
+        out.append(cell)
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook = {"cells": out, "metadata": {"kernelspec": kernelspec}, "nbformat": 4}
+    notebook["nbformat_minor"] = 5
+    path.write_text(json.dumps(notebook))
+    return path
 
 
 class VoilaServer:

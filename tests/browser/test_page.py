@@ -220,31 +220,11 @@ def test_a_notebook_without_draw_held_figures_still_draws(
     browser: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """Under Voila first draws are held for the last cell; a view with no frame asks."""
-    import json
-
-    from ._server import VoilaServer, wait_for_settled_frames
+    from ._server import VoilaServer, wait_for_settled_frames, write_notebook
 
     folder = tmp_path_factory.mktemp("held")
     code = "from grokwidgets.widgets import CurvesWidget, Timeline\n\nCurvesWidget(Timeline())"
-    notebook = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "id": "only",
-                "metadata": {},
-                "outputs": [],
-                "source": code,
-            }
-        ],
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    path = folder / "held.ipynb"
-    path.write_text(json.dumps(notebook))
+    path = write_notebook(folder / "held.ipynb", [("code", code)])
     with VoilaServer(path, log_path=folder / "voila.log") as server:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         try:
