@@ -4,10 +4,15 @@ A *Type A* run (accumulation) keeps adding effective parameters: its training lo
 falls steadily, its complexity rises in step, and its test loss stays high because
 a lookup table of the training pairs says nothing about new ones.
 
-A *Type B* run (grokking) memorizes early too, then sits on a plateau where the
-test loss barely moves, then drops sharply when it reaches a simpler solution; its
-complexity falls at that moment. Regularization (weight decay) favours the simpler
-solution and brings the transition earlier: the median transition step is
+A *Type B* run (grokking) memorizes early too, then sits on a plateau, then its
+test loss drops sharply when it reaches a simpler solution. Its complexity peaks at
+memorization and falls from then on: about a third of the fall is spread over the
+plateau (fastest just after memorization), and it falls steepest during the
+test-loss drop, so most of the fall is done by the time the test loss is down.
+That is the shape the learning coefficient measured on the shipped runs shows
+(:func:`grokwidgets.runs.measured_curves`; compared in ``tests/test_measured.py``).
+Regularization (weight decay) favours the simpler solution and brings the
+transition earlier: the median transition step is
 
     t_B(r) = t_mem + T0 / r                                        (r > 0)
 
@@ -61,7 +66,11 @@ _TAU_B, _ALPHA_B = 40.0, 1.6  # Type B: memorizes fast, early
 _T0 = 900.0  # median plateau length at r = 1
 _WIDTH = 0.05  # width of the transition in log-steps: 90% of the drop within x0.9..x1.12
 _SPREAD = 0.35  # log-normal spread of the transition step across seeds
-_PLATEAU_DRIFT = 0.25  # share of the complexity lost slowly during the plateau
+# The shape of Type B's fall in complexity, matched to the shipped runs' measured LLC
+# (tests/test_measured.py): about a third of the fall happens during the plateau,
+# the rest during the test-loss drop, over a slightly wider window than the drop.
+_PLATEAU_DRIFT = 0.34  # share of the fall spread over the plateau, fastest early
+_FALL_WIDTH = 0.08  # width of the fall in log-steps (the test loss drops over 0.05)
 _B_LOW = 0.25  # Type B complexity after the transition (structure.py: its core is 1/4)
 
 
@@ -268,11 +277,13 @@ def _type_b(t: np.ndarray, r: float, z_mem: float, z_tr: float) -> CurveResult:
     horizon = float(t[-1])
     t_tr = t_mem + _T0 / r * math.exp(_SPREAD * z_tr) if r > 0 else math.inf
     if math.isfinite(t_tr):
-        # s: how far through the sudden drop, a logistic in log-steps centred on t_tr
-        # (written with tanh, which cannot overflow).
-        s = 0.5 * (1.0 + np.tanh((np.log(t) - math.log(t_tr)) / (2.0 * _WIDTH)))
-        # p: progress through the plateau (0 at memorization, 1 at the transition),
-        # along which complexity drifts slowly down: the reorganization under the surface.
+        x = np.log(t) - math.log(t_tr)
+        # s: how far through the sudden drop of the test loss, a logistic in log-steps
+        # centred on t_tr (written with tanh, which cannot overflow).
+        s = 0.5 * (1.0 + np.tanh(x / (2.0 * _WIDTH)))
+        # The complexity falls through the same drop, a little more gradually.
+        fall = 0.5 * (1.0 + np.tanh(x / (2.0 * _FALL_WIDTH)))
+        # p: progress through the plateau (0 at memorization, 1 at the transition).
         # (At a huge r, t_tr rounds to t_mem: the plateau has no length, so p jumps
         # from 0 to 1 at t_mem; dividing by its zero length would give NaN.)
         plateau = math.log(t_tr / t_mem)
@@ -283,9 +294,13 @@ def _type_b(t: np.ndarray, r: float, z_mem: float, z_tr: float) -> CurveResult:
         )
     else:
         s = np.zeros_like(t)
+        fall = np.zeros_like(t)
         p = np.zeros_like(t)
-    before = m * (1.0 - _PLATEAU_DRIFT * p)
-    complexity = before * (1.0 - s) + _B_LOW * s
+    # How much of its fall the complexity has done: from memorization on it drifts
+    # down through the plateau (fastest early, as the measured LLC does), then falls
+    # steepest during the test-loss drop. 0 until memorization, 1 long after t_tr.
+    done = _PLATEAU_DRIFT * (1.0 - (1.0 - p) ** 3) + (1.0 - _PLATEAU_DRIFT) * fall
+    complexity = m * (1.0 - done) + _B_LOW * done
     train = _TRAIN_FLOOR + (_CHANCE_LOSS - _TRAIN_FLOOR) * (1.0 - m)
     train = train * (1.0 - s) + _TRAIN_FLOOR * 0.5 * s
     plateau = _CHANCE_LOSS + _OVERFIT_BUMP * m

@@ -38,8 +38,16 @@ import threadpoolctl
 
 from grokwidgets.experiment import History, Run, RunConfig
 from grokwidgets.measures import LLCCurve
+from grokwidgets.runs.measured import MeasuredCurves, measured_curves, measured_weight_decays
 
-__all__ = ["available_runs", "load_llc", "load_run"]
+__all__ = [
+    "MeasuredCurves",
+    "available_runs",
+    "load_llc",
+    "load_run",
+    "measured_curves",
+    "measured_weight_decays",
+]
 
 _HISTORY_FIELDS = ("step", "train_loss", "test_loss", "train_acc", "test_acc", "weight_norm")
 

@@ -1,0 +1,242 @@
+"""The measured curves (shipped runs), and the drawn model's shape against them."""
+
+import dataclasses
+import doctest
+import json
+import math
+from importlib import resources
+
+import numpy as np
+import pytest
+
+import grokwidgets.runs.measured as measured_module
+from grokwidgets import runs
+from grokwidgets.curves import CurveResult, learning_curves
+from grokwidgets.runs import load_llc, load_run, measured_curves, measured_weight_decays
+from grokwidgets.runs.measured import MeasuredCurves
+
+GROKKING = [wd for wd in measured_weight_decays() if wd > 0]
+
+
+def _median_seed(wd: float) -> int:
+    try:  # TODO(issue 11): plain runs.median_seed(wd) once the sweep has landed
+        return runs.median_seed(wd)
+    except (AttributeError, OSError):
+        return 0
+
+
+def _shipped_grok_step(wd: float, seed: int) -> float | None:
+    index = json.loads(resources.files(runs).joinpath("index.json").read_text("utf-8"))
+    for entry in index["runs"]:
+        cfg = entry["config"]
+        if cfg["seed"] == seed and math.isclose(cfg["weight_decay"], wd, abs_tol=1e-12):
+            return entry["grok_step"]
+    raise AssertionError(f"run ({wd}, {seed}) not in the index")
+
+
+def test_doctests_run():
+    assert doctest.testmod(measured_module).failed == 0
+
+
+def test_a_grokking_run_is_shipped_at_several_weight_decays():
+    assert measured_weight_decays()[0] == 0.0
+    assert len(GROKKING) >= 3
+
+
+@pytest.mark.parametrize("wd", GROKKING)
+def test_type_b_returns_exactly_the_shipped_run(wd):
+    b = measured_curves("B", wd)
+    seed = _median_seed(wd)
+    run = load_run(wd, seed)
+    assert isinstance(b, CurveResult)
+    assert (b.kind, b.regularization, b.seed) == ("B", wd, seed)
+    assert b.run is run
+    np.testing.assert_array_equal(b.steps, run.history.step)
+    np.testing.assert_array_equal(b.train_loss, run.history.train_loss)
+    np.testing.assert_array_equal(b.test_loss, run.history.test_loss)
+    assert b.memorization_step == run.memorization_step
+    grok = _shipped_grok_step(wd, seed)
+    assert grok is not None and b.transition_step == grok == run.grok_step
+    for name in ("steps", "train_loss", "test_loss", "complexity", "llc_valid"):
+        arr = getattr(b, name)
+        assert not arr.flags.writeable, name
+        with pytest.raises(ValueError):
+            arr[0] = 1
+    with pytest.raises(AttributeError):
+        b.transition_step = 1.0
+
+
+@pytest.mark.parametrize("wd", [0.0, *GROKKING])
+def test_type_a_is_the_run_without_weight_decay_and_has_no_transition(wd):
+    a = measured_curves("A", wd)
+    run = load_run(0.0, _median_seed(0.0))
+    assert a.kind == "A" and a.regularization == 0.0 and a.run is run
+    assert a.transition_step is None
+    assert run.grok_step is None  # it really never generalizes
+    np.testing.assert_array_equal(a.test_loss, run.history.test_loss)
+
+
+@pytest.mark.parametrize("kind", ["A", "B"])
+def test_complexity_is_the_llc_at_its_checkpoints_nan_where_invalid(kind):
+    res = measured_curves(kind, 1.0)
+    curve = load_llc(res.regularization, res.seed)
+    valid = np.isfinite(curve.llc) & np.asarray(getattr(curve, "valid", True), dtype=bool)
+    np.testing.assert_array_equal(res.llc_valid, valid)
+    assert math.isnan(res.complexity[0])  # step 0: no estimate
+    on_eval = np.isin(curve.step, res.steps)
+    assert on_eval.sum() >= 15
+    for step, llc, ok in zip(curve.step[on_eval], curve.llc[on_eval], valid[on_eval], strict=True):
+        got = res.complexity[np.flatnonzero(res.steps == step)[0]]
+        if ok:
+            assert got == llc
+        else:
+            assert math.isnan(got)
+    # Between checkpoints: linear in log-step, and within the neighbours' range.
+    s = res.steps
+    i = np.flatnonzero((s > curve.step[0]) & np.isfinite(res.complexity))
+    j = np.searchsorted(curve.step, s[i]) - 1
+    lo, hi = curve.llc[j], curve.llc[j + 1]
+    v = res.complexity[i]
+    assert np.all((v >= np.minimum(lo, hi) - 1e-9) & (v <= np.maximum(lo, hi) + 1e-9))
+
+
+def test_value_at_interpolates_in_steps_and_clamps():
+    b = measured_curves("B", 1.0)
+    k = 37
+    mid = 0.5 * (b.steps[k] + b.steps[k + 1])
+    v = b.value_at(float(mid))
+    assert v["test_loss"] == pytest.approx(0.5 * (b.test_loss[k] + b.test_loss[k + 1]))
+    assert b.value_at(1e9)["train_loss"] == b.train_loss[-1]
+    assert b.value_at(-5)["test_loss"] == b.test_loss[0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"kind": "C", "weight_decay": 1.0}, "kind"),
+        ({"kind": "B", "weight_decay": 0.7123}, "shipped weight decays: 0, "),
+        ({"kind": "A", "weight_decay": 0.7123}, "weight_decay=0.7123"),
+        ({"kind": "B", "weight_decay": "1"}, "weight_decay"),
+        ({"kind": "B", "weight_decay": math.nan}, "weight_decay"),
+        ({"kind": "B", "weight_decay": 1.0, "seed": 1.5}, "seed"),
+        ({"kind": "B", "weight_decay": 1.0, "seed": 12345}, "seed"),
+    ],
+)
+def test_bad_input_is_named(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        measured_curves(**kwargs)
+
+
+# ----------------------------------------------------------------- the drawn shape
+
+
+def _first_at_or_below(res, start: float, level: float) -> float:
+    s = np.asarray(res.steps, dtype=float)
+    hits = np.flatnonzero((s >= start) & (res.test_loss <= level))
+    return float(s[hits[0]])
+
+
+def complexity_fall_shape(res) -> dict[str, float]:
+    """Where a grokking run's complexity falls, relative to its test-loss drop.
+
+    The test-loss drop runs from its highest point after memorization (P) to
+    its last value (F); ``t25``, ``t50`` and ``t90`` are the first steps at which
+    it has done 25%, 50% and 90% of that drop. The complexity falls from its
+    peak (before ``t50``) to its lowest value after: ``share_*`` is the share of
+    that fall done by a step, on a linear scale, read with the result's own
+    ``value_at``. ``share_plateau`` is at the log-midpoint of memorization and
+    ``t50``; ``steepest`` is the step of the steepest fall per log-step.
+    """
+    s = np.asarray(res.steps, dtype=float)
+    c = np.asarray(res.complexity, dtype=float)
+    start = np.flatnonzero(s >= res.memorization_step)[0]
+    top = start + int(np.argmax(res.test_loss[start:]))
+    high, low = res.test_loss[top], res.test_loss[-1]
+    t25, t50, t90 = (
+        _first_at_or_below(res, s[top], low + (1 - done) * (high - low))
+        for done in (0.25, 0.5, 0.9)
+    )
+    ok = np.isfinite(c) & (s > 0)
+    before = np.flatnonzero(ok & (s <= t50))
+    i_peak = before[np.argmax(c[before])]
+    peak = c[i_peak]
+    floor = np.min(c[ok & (s >= s[i_peak])])
+
+    def share(step: float) -> float:
+        return (peak - res.value_at(step)["complexity"]) / (peak - floor)
+
+    grid = np.geomspace(s[i_peak], min(2 * t90, s[-1]), 400)
+    values = np.array([res.value_at(g)["complexity"] for g in grid])
+    slope = -np.diff(values) / np.diff(np.log(grid))
+    j = int(np.nanargmax(slope))
+    out = {
+        "peak_step": float(s[i_peak]),
+        "t25": t25,
+        "t50": t50,
+        "t90": t90,
+        "share_plateau": share(math.sqrt(res.memorization_step * t50)),
+        "share_t25": share(t25),
+        "share_t50": share(t50),
+        "share_t90": share(t90),
+        "steepest": float(math.sqrt(grid[j] * grid[j + 1])),
+    }
+    if isinstance(res, MeasuredCurves) and res.transition_step is not None:
+        out["share_grok"] = share(res.transition_step)  # grok step: 95% test accuracy
+    return out
+
+
+SHARES = ("share_plateau", "share_t25", "share_t50", "share_t90")
+
+
+def measured_shapes() -> dict[float, dict[str, float]]:
+    return {wd: complexity_fall_shape(measured_curves("B", wd)) for wd in GROKKING}
+
+
+def test_measured_llc_falls_from_memorization_and_mostly_by_the_grok_step():
+    """What the drawn model is matched to (numbers: python tests/test_measured.py)."""
+    for wd, shape in measured_shapes().items():
+        b = measured_curves("B", wd)
+        # It peaks within a few evaluations of memorization ...
+        assert shape["peak_step"] <= 2 * b.memorization_step + 20, (wd, shape)
+        # ... has fallen by a sixth already halfway through the plateau (log-steps) ...
+        assert shape["share_plateau"] > 1 / 6, (wd, shape)
+        # ... and has done most of its fall once the test loss is down.
+        assert shape["share_t90"] > 0.7, (wd, shape)
+        assert complexity_fall_shape(b)["share_t50"] < shape["share_t90"]
+
+
+@pytest.mark.parametrize("r", [0.2, 0.5, 1.0, 2.0, 5.0, 10.0])
+def test_drawn_complexity_falls_like_the_measured_runs(r):
+    shapes = measured_shapes()
+    drawn = complexity_fall_shape(learning_curves("B", r))
+    b = learning_curves("B", r)
+    # Rises while memorizing, peaks at memorization, falls from then on.
+    assert drawn["peak_step"] <= 1.25 * b.memorization_step
+    for name in SHARES:
+        lo = min(s[name] for s in shapes.values())
+        hi = max(s[name] for s in shapes.values())
+        assert lo - 0.05 <= drawn[name] <= hi + 0.05, (name, drawn[name], (lo, hi))
+    # Steepest during the test-loss drop (between its quarter and 90% points).
+    assert drawn["t25"] <= drawn["steepest"] <= drawn["t90"]
+
+
+def test_the_old_step_shape_would_fail():
+    """The shape test can tell: a complexity that waits for the transition fails it."""
+    b = learning_curves("B", 1.0)
+    waits = np.where(
+        b.steps <= b.memorization_step,
+        b.complexity,
+        np.where(b.steps < b.transition_step, b.complexity.max(), 0.25),
+    )
+    fake = dataclasses.replace(b, complexity=waits)
+    lo = min(s["share_plateau"] for s in measured_shapes().values())
+    assert complexity_fall_shape(fake)["share_plateau"] < lo - 0.05
+
+
+if __name__ == "__main__":  # print the shapes: .venv/bin/python tests/test_measured.py
+    for wd, shape in measured_shapes().items():
+        seed = measured_curves("B", wd).seed
+        print(f"measured wd {wd:g} seed {seed}:", {k: round(v, 2) for k, v in shape.items()})
+    for r in (0.2, 1.0, 5.0):
+        shape = complexity_fall_shape(learning_curves("B", r))
+        print(f"drawn r {r:g}:", {k: round(v, 2) for k, v in shape.items()})
