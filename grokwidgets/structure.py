@@ -13,7 +13,14 @@ what share of them are in use. They differ in *which* connections come and go:
 
 Connections are ranked once; at complexity ``c`` the first ``c * E`` of ``E``
 connections are on (the next one partly), so the count and total weight of active
-connections follow complexity exactly.
+connections follow complexity exactly. The diagram is an illustration of the drawn
+model only: a count of connections is not what the learning coefficient measures.
+
+What the panel shows of the *measured* runs is :func:`frequency_shares`: how a
+shipped network's embedding spreads its energy over the Fourier frequencies of the
+residues, at the last checkpoint at or before a step (see
+:mod:`grokwidgets.measures`). A memorizing network spreads it over all of them; a
+grokked one puts most of it in a few.
 """
 
 from __future__ import annotations
@@ -23,7 +30,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["NetworkLayout", "edge_strengths", "network_layout"]
+from grokwidgets.experiment import Run
+from grokwidgets.measures import fourier_energy
+
+__all__ = [
+    "FrequencyShares",
+    "NetworkLayout",
+    "edge_strengths",
+    "frequency_shares",
+    "network_layout",
+]
 
 DEFAULT_LAYERS = (6, 8, 5)
 
@@ -135,3 +151,73 @@ def edge_strengths(layout: NetworkLayout, complexity: float) -> np.ndarray:
     if not 0.0 <= c <= 1.0:
         raise ValueError(f"complexity must be in [0, 1], got {complexity!r}")
     return np.clip(c * len(layout.rank) - layout.rank, 0.0, 1.0)
+
+
+@dataclass(frozen=True, eq=False)
+class FrequencyShares:
+    """A network's embedding energy per Fourier frequency at one checkpoint.
+
+    Attributes
+    ----------
+    step : int
+        The checkpoint's step (the last one at or before the step asked for).
+    frequency : ndarray of int, shape (p // 2,)
+        Frequencies ``k = 1 .. p // 2`` (k and p - k counted together).
+    share : ndarray of float, shape (p // 2,)
+        Share of the embedding's non-constant energy at each frequency (sums to 1).
+    embedding : str
+        ``"embed"`` (the learned embedding) or ``"w_a|w_b"`` (one-hot inputs: the
+        first layer's rows, as :func:`grokwidgets.measures.run_measures` does).
+    """
+
+    step: int
+    frequency: np.ndarray
+    share: np.ndarray
+    embedding: str
+
+    def top(self, k: int = 5) -> float:
+        """Share of the energy in the ``k`` strongest frequencies."""
+        return float(np.sort(self.share)[::-1][:k].sum())
+
+
+def checkpoint_at(run: Run, step: float) -> int:
+    """The last checkpoint step of ``run`` at or before ``step`` (the first, if before it)."""
+    if not isinstance(run, Run):
+        raise TypeError(f"run must be a grokwidgets.experiment.Run, got {type(run).__name__}")
+    if isinstance(step, bool) or not isinstance(step, numbers.Real) or step != step:
+        raise ValueError(f"step must be a real number, got {step!r}")
+    steps = run.checkpoint_steps
+    if steps.size == 0:
+        raise ValueError("run must have checkpoints, got none")
+    i = int(np.searchsorted(steps, float(step), side="right")) - 1
+    return int(steps[max(i, 0)])
+
+
+def frequency_shares(run: Run, step: float) -> FrequencyShares:
+    """How ``run``'s embedding spreads its energy over frequencies at ``step``.
+
+    Reads the last checkpoint at or before ``step`` (:func:`checkpoint_at`) and
+    takes :func:`grokwidgets.measures.fourier_energy` of its embedding, leaving
+    out the constant component.
+
+    Examples
+    --------
+    >>> from grokwidgets.runs import load_run
+    >>> late = frequency_shares(load_run(1.0, 0), 3000)
+    >>> late.step, len(late.share), round(float(late.share.sum()), 6)
+    (3000, 26, 1.0)
+    """
+    at = checkpoint_at(run, step)
+    params = run.params_at(at)
+    if "embed" in params:
+        emb, label = params["embed"].astype(np.float64), "embed"
+    else:
+        emb = np.concatenate([params["w_a"], params["w_b"]], axis=-1).astype(np.float64)
+        label = "w_a|w_b"
+    energy = fourier_energy(emb)[1:]
+    total = energy.sum()
+    share = energy / total if total > 0 else np.full(energy.shape, 1.0 / energy.size)
+    share.flags.writeable = False
+    freq = np.arange(1, energy.size + 1)
+    freq.flags.writeable = False
+    return FrequencyShares(at, freq, share, label)

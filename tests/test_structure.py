@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grokwidgets.curves import learning_curves
-from grokwidgets.structure import edge_strengths, network_layout
+from grokwidgets.structure import checkpoint_at, edge_strengths, frequency_shares, network_layout
 
 
 @given(c=st.floats(0.0, 1.0), kind=st.sampled_from("AB"))
@@ -63,3 +63,42 @@ def test_layout_is_seeded():
 def test_bad_input(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+# ----------------------------------------------------------------- measured networks
+
+
+def test_frequency_shares_are_the_checkpoints_fourier_energy():
+    from grokwidgets.measures import fourier_energy
+    from grokwidgets.runs import load_run
+
+    run = load_run(1.0, 0)
+    for step in (0, 4.9, 5, 180, 500, 2999, 3000, 1e9):
+        at = checkpoint_at(run, step)
+        assert at == run.checkpoint_steps[run.checkpoint_steps <= max(step, 0)].max()
+        shares = frequency_shares(run, step)
+        energy = fourier_energy(run.params_at(at)["embed"].astype(np.float64))[1:]
+        assert shares.step == at and shares.embedding == "embed"
+        np.testing.assert_allclose(shares.share, energy / energy.sum(), rtol=1e-12)
+        np.testing.assert_array_equal(shares.frequency, np.arange(1, run.config.p // 2 + 1))
+        assert not shares.share.flags.writeable
+    assert checkpoint_at(run, -3) == 0  # before the first checkpoint: the first
+
+
+def test_grokking_concentrates_the_embedding_and_memorizing_does_not():
+    from grokwidgets.runs import load_run
+
+    grokked = frequency_shares(load_run(1.0, 0), 3000)
+    memorized = frequency_shares(load_run(0.0, 0), 3000)
+    start = frequency_shares(load_run(1.0, 0), 0)
+    assert grokked.top(5) > 0.8
+    assert memorized.top(5) < 0.4 and start.top(5) < 0.4
+
+
+def test_frequency_shares_bad_input():
+    from grokwidgets.runs import load_run
+
+    with pytest.raises(TypeError, match="run"):
+        frequency_shares("run", 5)
+    with pytest.raises(ValueError, match="step"):
+        frequency_shares(load_run(1.0, 0), float("nan"))

@@ -10,13 +10,27 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from grokwidgets.curves import learning_curves
-from grokwidgets.structure import edge_strengths
+from grokwidgets.curves import DEFAULT_STEPS, learning_curves
+from grokwidgets.plots.curves import complexity_segments
+from grokwidgets.runs import load_run, measured_curves
+from grokwidgets.structure import checkpoint_at, edge_strengths, frequency_shares
 from grokwidgets.widgets import CurvesWidget, StructureWidget, Timeline, draw_held_figures
+from grokwidgets.widgets.timeline import measured_stops
 
 
 @pytest.fixture
 def pair():
+    """The two widgets on the drawn model (the curve model and the toy networks)."""
+    timeline = Timeline(source="drawn")
+    curves, structure = CurvesWidget(timeline), StructureWidget(timeline)
+    yield timeline, curves, structure
+    curves.close()
+    structure.close()
+
+
+@pytest.fixture
+def measured():
+    """The two widgets as the page opens them: on the measured runs."""
     timeline = Timeline()
     curves, structure = CurvesWidget(timeline), StructureWidget(timeline)
     yield timeline, curves, structure
@@ -118,7 +132,7 @@ def test_play_drives_the_shared_step(pair):
 
 
 def test_timeline_clamps_instead_of_failing():
-    t = Timeline()
+    t = Timeline(source="drawn")
     t.regularization = 1e6
     assert t.regularization == 10.0
     t.regularization = -3.0
@@ -155,7 +169,7 @@ def test_sharp_at_the_device_pixel_ratio(pair):
 def test_thousand_slider_changes_leak_no_figures():
     gc.collect()
     open_before = plt.get_fignums()
-    timeline = Timeline()
+    timeline = Timeline(source="drawn")
     curves, structure = CurvesWidget(timeline), StructureWidget(timeline)
     figures_before = sum(isinstance(o, Figure) for o in gc.get_objects())
     values = np.geomspace(0.01, 10, 1000)
@@ -252,7 +266,7 @@ def test_in_a_voila_kernel_first_draws_wait_for_the_last_cell(monkeypatch):
     monkeypatch.setenv("VOILA_PREHEAT", "False")  # Voila sets this in its kernels
 
     async def page():
-        timeline = Timeline()
+        timeline = Timeline(source="drawn")
         curves, structure = CurvesWidget(timeline), StructureWidget(timeline)
         timeline.regularization = 2.0  # a change while held draws nothing either
         await asyncio.sleep(0)
@@ -305,3 +319,225 @@ def test_outside_voila_figures_draw_when_built(monkeypatch):
     frames, png = asyncio.run(cell())
     assert frames >= 1 and png
     assert draw_held_figures() == 0
+
+
+# ----------------------------------------------------------------- measured mode
+
+
+def assert_draws_measured(curves, wd: float) -> None:
+    """The curves widget's artists hold exactly ``measured_curves`` at ``wd``."""
+    for kind in "AB":
+        want = measured_curves(kind, wd)
+        arts = curves.artists[kind]
+        np.testing.assert_array_equal(arts.train_loss.get_xdata(), want.steps)
+        np.testing.assert_array_equal(arts.train_loss.get_ydata(), want.train_loss)
+        np.testing.assert_array_equal(arts.test_loss.get_xdata(), want.steps)
+        np.testing.assert_array_equal(arts.test_loss.get_ydata(), want.test_loss)
+        # The LLC: its finite stretches, joined, are the finite points of the result.
+        segments = arts.complexity.get_segments()
+        drawn = np.concatenate(segments) if segments else np.zeros((0, 2))
+        ok = np.isfinite(want.complexity) & (want.steps > 0)
+        np.testing.assert_array_equal(drawn[:, 0], want.steps[ok])
+        np.testing.assert_array_equal(drawn[:, 1], want.complexity[ok])
+        valid = want.llc_valid
+        np.testing.assert_array_equal(arts.llc_points.get_xdata(), want.llc.step[valid])
+        np.testing.assert_array_equal(arts.llc_points.get_ydata(), want.llc.llc[valid])
+        flagged = ~valid & np.isfinite(want.llc.llc)
+        np.testing.assert_array_equal(arts.llc_flagged.get_ydata(), want.llc.llc[flagged])
+        np.testing.assert_array_equal(arts.memorization.get_xdata(), [want.memorization_step] * 2)
+    b = measured_curves("B", wd)
+    mark = curves.artists["B"].transition
+    assert mark.get_visible() == (b.transition_step is not None)
+    if b.transition_step is not None:
+        np.testing.assert_array_equal(mark.get_xdata(), [b.transition_step] * 2)
+        assert f"step {b.transition_step:,.0f}" in curves.artists["B"].transition_label.get_text()
+    assert not curves.artists["A"].transition.get_visible()
+
+
+def test_the_page_opens_on_the_measured_runs(measured):
+    timeline, curves, structure = measured
+    assert timeline.source == "measured" == curves.source
+    assert curves.switch.value == "measured" == structure.switch.value
+    assert timeline.regularization in measured_stops()
+    assert_draws_measured(curves, timeline.regularization)
+    # The weight-decay slider shows, the free regularization slider does not.
+    assert curves.controls.weight_decay.layout.display is None
+    assert curves.controls.regularization.layout.display == "none"
+    assert timeline.horizon == 3000.0 and curves.controls.step.max == pytest.approx(np.log10(3000))
+    assert "Measured learning curves" in curves.image.alt
+    assert png_size(curves.image.png) == (700, 400)
+
+
+@pytest.mark.parametrize("wd", measured_stops())
+def test_weight_decay_slider_draws_the_shipped_runs(measured, wd):
+    timeline, curves, _ = measured
+    other = next(s for s in measured_stops() if s != wd)
+    curves.controls.weight_decay.value = other
+    frames = curves.image.frames
+    curves.controls.weight_decay.value = wd
+    assert curves.image.frames > frames
+    assert timeline.regularization == wd == curves.controls.regularization.value
+    assert_draws_measured(curves, wd)
+
+
+def test_regularization_snaps_to_shipped_weight_decays(measured):
+    timeline, curves, structure = measured
+    stops = measured_stops()
+    for value, want in [(1e-6, stops[0]), (100.0, stops[-1]), (stops[1] * 1.01, stops[1])]:
+        timeline.regularization = value
+        assert timeline.regularization == want
+        assert curves.controls.weight_decay.value == want == structure.controls.weight_decay.value
+        assert curves.controls.regularization.value == want
+        assert_draws_measured(curves, want)
+    # A hidden free slider moved from Python snaps too, and shows the snapped value.
+    curves.controls.regularization.value = stops[-1] * 0.99
+    assert curves.controls.regularization.value == stops[-1] == timeline.regularization
+
+
+def test_the_switch_moves_both_widgets_between_sources(measured):
+    timeline, curves, structure = measured
+    curves.controls.weight_decay.value = 1.0
+    curves.switch.value = "drawn"
+    assert timeline.source == "drawn" == structure.switch.value
+    assert timeline.horizon == DEFAULT_STEPS
+    assert curves.controls.regularization.layout.display is None
+    assert curves.controls.weight_decay.layout.display == "none"
+    for kind in "AB":
+        want = learning_curves(kind, 1.0)
+        np.testing.assert_array_equal(curves.artists[kind].test_loss.get_ydata(), want.test_loss)
+        np.testing.assert_array_equal(curves.artists[kind].complexity.get_ydata(), want.complexity)
+    # Drawn: the free slider takes any value; the step can go to 10,000.
+    curves.controls.regularization.value = 0.05
+    curves.controls.step.value = 8000.0
+    assert timeline.regularization == 0.05 and timeline.step == 8000.0
+    # Back to measured: both snap (the step to the runs' end).
+    structure.switch.value = "measured"
+    assert timeline.regularization == measured_stops()[0]
+    assert timeline.step == 3000.0 == curves.controls.step.value
+    assert_draws_measured(curves, measured_stops()[0])
+    for play in (curves.controls.play, structure.controls.play):
+        play.value = play.max
+        assert timeline.step == pytest.approx(3000.0)
+
+
+def test_each_source_shows_only_its_own_axes(measured):
+    timeline, curves, _ = measured
+    (ax_d, cax_d), (ax_m, cax_m) = curves._axes["drawn"], curves._axes["measured"]
+    assert ax_m.get_visible() and cax_m.get_visible()
+    assert not ax_d.get_visible() and not cax_d.get_visible()
+    assert not any(a.get_visible() for k in "AB" for a in curves._artists["drawn"][k].all())
+    assert "LLC" in cax_m.get_ylabel() and cax_m.get_yscale() == "log"
+    lo, hi = cax_m.get_ylim()
+    for kind in "AB":
+        c = measured_curves(kind, timeline.regularization).complexity
+        assert lo <= np.nanmin(c) and np.nanmax(c) <= hi  # the limits come from the data
+    before = curves.image.png
+    timeline.source = "drawn"
+    assert ax_d.get_visible() and not ax_m.get_visible()
+    assert curves.schematic_label.get_visible()
+    assert "SCHEMATIC" in curves.schematic_label.get_text()
+    assert curves.schematic_label.axes is ax_d  # on the canvas itself
+    assert cax_d.get_ylabel().startswith("complexity")
+    assert not any(a.get_visible() for k in "AB" for a in curves._artists["measured"][k].all())
+    assert curves.image.png != before
+
+
+def test_measured_toggles_and_cursor(measured):
+    timeline, curves, _ = measured
+    timeline.step = 400.0
+    np.testing.assert_array_equal(curves.cursor.get_xdata(), [400.0, 400.0])
+    for kind in "AB":
+        v = measured_curves(kind, timeline.regularization).value_at(400.0)
+        np.testing.assert_allclose(
+            curves.artists[kind].cursor_dots.get_ydata(), [v["train_loss"], v["test_loss"]]
+        )
+    curves.show_complexity.value = False
+    for kind in "AB":
+        arts = curves.artists[kind]
+        assert not arts.complexity.get_visible() and not arts.llc_points.get_visible()
+        assert arts.test_loss.get_visible()
+    curves.show_b.value = False
+    assert not any(a.get_visible() for a in curves.artists["B"].all())
+    curves.controls.weight_decay.value = measured_stops()[-1]
+    assert not any(a.get_visible() for a in curves.artists["B"].all())
+    curves.show_b.value = curves.show_complexity.value = True
+    assert curves.artists["B"].complexity.get_visible()
+    assert curves.artists["B"].transition.get_visible()
+
+
+def test_flagged_llc_estimates_leave_a_gap():
+    steps = np.array([0, 10, 20, 30, 40, 50, 60])
+    c = np.array([np.nan, 5.0, 4.0, np.nan, np.nan, 2.0, 1.0])
+    segments = complexity_segments(steps, c)
+    assert [s[:, 0].tolist() for s in segments] == [[10, 20], [50, 60]]
+    assert complexity_segments(steps, np.full(7, np.nan)) == []
+
+
+def test_structure_panel_shows_the_real_networks_at_the_cursor(measured):
+    timeline, curves, structure = measured
+    for step in (1.0, 7.0, 180.0, 500.0, 2999.0):
+        for wd in (measured_stops()[0], 1.0):
+            curves.controls.weight_decay.value = wd
+            timeline.step = step
+            for kind, run_wd in (("A", 0.0), ("B", wd)):
+                run = load_run(run_wd, measured_curves(kind, wd).seed)
+                at = checkpoint_at(run, step)
+                assert (
+                    at <= max(step, 0)
+                    and at == run.checkpoint_steps[run.checkpoint_steps <= step].max()
+                )
+                want = frequency_shares(run, step)
+                assert structure.shares[kind].step == at
+                np.testing.assert_array_equal(structure.shares[kind].share, want.share)
+                bars = structure.spectra[kind].bars.get_data()
+                np.testing.assert_array_equal(bars.values, want.share)
+                assert f"step {at:,}" in structure.spectra[kind].caption.get_text()
+            assert f"weight decay {wd:g}" in structure.spectra["B"].title.get_text()
+            assert "weight decay 0" in structure.spectra["A"].title.get_text()
+    # Measured: no toy diagram; drawn: only the diagram, titled as an illustration.
+    assert not any(ax.get_visible() for ax in structure._axes["drawn"])
+    assert not structure.illustration_label.get_visible()
+    timeline.source = "drawn"
+    assert all(ax.get_visible() for ax in structure._axes["drawn"])
+    assert not any(ax.get_visible() for ax in structure._axes["measured"])
+    assert "Illustration" in structure.illustration_label.get_text()
+    assert structure.illustration_label.get_visible()
+    assert "Illustration" in structure.image.alt
+
+
+def test_grokked_network_concentrates_its_frequencies(measured):
+    timeline, _, structure = measured
+    timeline.regularization = 1.0
+    timeline.step = 3000.0
+    assert structure.shares["B"].top(5) > 0.6 > 0.4 > structure.shares["A"].top(5)
+
+
+def test_measured_slider_moves_leak_no_figures():
+    gc.collect()
+    open_before = plt.get_fignums()
+    timeline = Timeline()
+    curves, structure = CurvesWidget(timeline), StructureWidget(timeline)
+    figures_before = sum(isinstance(o, Figure) for o in gc.get_objects())
+    stops = measured_stops()
+    for i in range(100):
+        curves.controls.weight_decay.value = stops[i % len(stops)]
+        timeline.step = float(1 + (i * 37) % 3000)
+        if i % 25 == 0:
+            timeline.source = "drawn" if timeline.source == "measured" else "measured"
+    gc.collect()
+    assert plt.get_fignums() == open_before
+    assert sum(isinstance(o, Figure) for o in gc.get_objects()) == figures_before
+    curves.close()
+    structure.close()
+
+
+def test_source_argument_sets_the_shared_timeline():
+    timeline = Timeline()
+    curves = CurvesWidget(timeline, source="drawn")
+    structure = StructureWidget(timeline)
+    assert timeline.source == "drawn" and structure.switch.value == "drawn"
+    assert all(ax.get_visible() for ax in structure._axes["drawn"])
+    with pytest.raises(ValueError, match="source"):
+        CurvesWidget(timeline, source="cartoon")
+    curves.close()
+    structure.close()

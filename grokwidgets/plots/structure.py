@@ -1,4 +1,9 @@
-"""Draw a toy network whose active connections follow a run's complexity."""
+"""Draw the structure panel: a real network's frequencies, or a toy diagram.
+
+:func:`draw_spectrum` shows a shipped network's embedding energy per Fourier
+frequency (measured); :func:`draw_network` a toy network whose active connections
+follow the drawn model's complexity (an illustration).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,22 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.colors import to_rgba
+from matplotlib.patches import StepPatch
 from matplotlib.text import Text
 
-from grokwidgets.structure import NetworkLayout
+from grokwidgets.structure import FrequencyShares, NetworkLayout
 
-__all__ = ["NetworkArtists", "draw_network", "update_network"]
+__all__ = [
+    "NetworkArtists",
+    "SpectrumArtists",
+    "draw_network",
+    "draw_spectrum",
+    "update_network",
+    "update_spectrum",
+]
+
+#: Top of the frequency-share axis; the shipped runs stay below 0.45.
+SHARE_MAX = 0.5
 
 MAX_LINEWIDTH = 2.0
 
@@ -53,4 +69,44 @@ def update_network(artists: NetworkArtists, layout: NetworkLayout, strengths: np
     active = int(np.count_nonzero(strengths >= 0.5))
     artists.caption.set_text(
         f"{active} of {len(strengths)} connections active, total weight {strengths.sum():.1f}"
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class SpectrumArtists:
+    """Artists of one network's frequency spectrum; all change per frame."""
+
+    bars: StepPatch
+    title: Text
+    caption: Text
+
+
+def draw_spectrum(ax: Axes, n_frequencies: int, color: str) -> SpectrumArtists:
+    """Axes for a share-of-energy-per-frequency histogram over ``k = 1 .. n``,
+    with a dotted line at the share every frequency would have if spread evenly."""
+    edges = np.arange(0.5, n_frequencies + 1.0)
+    bars = ax.stairs(np.zeros(n_frequencies), edges, fill=True, color=color, alpha=0.85, lw=0)
+    ax.axhline(1.0 / n_frequencies, color="0.3", lw=1, ls=":")
+    ax.text(
+        n_frequencies + 0.4, 1.0 / n_frequencies, "even", ha="right", va="bottom", size=7,
+        color="0.3",
+    )  # fmt: skip
+    ax.set_xlim(0.5, n_frequencies + 0.5)
+    ax.set_ylim(0.0, SHARE_MAX)
+    ax.set_xlabel("frequency k of the embedding", size=8)
+    ax.set_ylabel("share of its energy", size=8)
+    ax.tick_params(labelsize=7)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    title = ax.set_title("", color=color, size=9)
+    caption = ax.text(0.98, 0.96, "", ha="right", va="top", size=8, transform=ax.transAxes)
+    return SpectrumArtists(bars, title, caption)
+
+
+def update_spectrum(artists: SpectrumArtists, shares: FrequencyShares, title: str) -> None:
+    """Show ``shares`` (bars clipped to the axis; the caption gives the numbers)."""
+    artists.bars.set_data(values=np.minimum(shares.share, SHARE_MAX))
+    artists.title.set_text(title)
+    artists.caption.set_text(
+        f"checkpoint step {shares.step:,}\ntop 5 frequencies: {shares.top(5):.0%} of energy"
     )

@@ -28,7 +28,7 @@ from grokwidgets import runs as _runs
 from grokwidgets.curves import CurveResult
 from grokwidgets.experiment import Run
 
-__all__ = ["MeasuredCurves", "measured_curves", "measured_weight_decays"]
+__all__ = ["MeasuredCurves", "measured_curves", "measured_llc_range", "measured_weight_decays"]
 
 KINDS = ("A", "B")
 #: The weight decay of the Type A (memorizing) run.
@@ -245,3 +245,15 @@ def measured_curves(kind: str, weight_decay: float, seed: int | None = None) -> 
         llc=curve,
         llc_valid=valid,
     )
+
+
+def measured_llc_range() -> tuple[float, float]:
+    """Smallest and largest positive LLC estimate, valid or flagged, over every run
+    :func:`measured_curves` reads (at the median seeds): the limits of a complexity
+    axis that shows them all (flagged ones too, drawn apart)."""
+    values = []
+    for wd in measured_weight_decays():
+        llc = np.asarray(_runs.load_llc(wd, _median_seed(wd)).llc)
+        values.append(llc[np.isfinite(llc) & (llc > 0)])
+    v = np.concatenate(values)
+    return float(v.min()), float(v.max())

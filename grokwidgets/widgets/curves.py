@@ -1,6 +1,8 @@
-"""The essay's central figure: Type A and Type B learning curves, live."""
+"""The essay's central figure: Type A and Type B learning curves, measured or drawn."""
 
 from __future__ import annotations
+
+import math
 
 import ipywidgets as widgets
 
@@ -8,20 +10,39 @@ from grokwidgets.curves import DEFAULT_STEPS, CurveResult, learning_curves
 from grokwidgets.plots.curves import (
     CurveArtists,
     describe_curves,
+    describe_measured_curves,
     draw_cursor,
     draw_curves,
+    draw_measured_curves,
+    draw_schematic_label,
     legend_handles,
     setup_curve_axes,
+    setup_measured_axes,
     update_cursor,
     update_curves,
+    update_measured_curves,
 )
 from grokwidgets.plots.render import new_figure
+from grokwidgets.runs.measured import measured_curves, measured_llc_range
 from grokwidgets.widgets.canvas import FigureImage, shows_errors
-from grokwidgets.widgets.timeline import Timeline, TimelineControls, TimelineView
+from grokwidgets.widgets.timeline import (
+    SOURCES,
+    SourceSwitch,
+    Timeline,
+    TimelineControls,
+    TimelineView,
+    measured_horizon,
+)
 
 __all__ = ["CurvesWidget"]
 
 KINDS = ("A", "B")
+
+
+def _check_source(source: object) -> str | None:
+    if source is not None and (not isinstance(source, str) or source not in SOURCES):
+        raise ValueError(f'source must be "measured", "drawn" or None, got {source!r}')
+    return source
 
 
 class CurvesWidget(TimelineView):
@@ -30,46 +51,72 @@ class CurvesWidget(TimelineView):
     Parameters
     ----------
     timeline : Timeline, optional
-        Shared step cursor and regularization; pass the same one to other widgets
-        (e.g. :class:`~grokwidgets.widgets.StructureWidget`) to move them together.
+        Shared source, step cursor and regularization; pass the same one to other
+        widgets (e.g. :class:`~grokwidgets.widgets.StructureWidget`) to move them
+        together.
+    source : {"measured", "drawn"} or None, default None
+        What to show first: ``"measured"``, the shipped runs
+        (:func:`grokwidgets.runs.measured_curves`), or ``"drawn"``, the curve model
+        (:func:`grokwidgets.curves.learning_curves`). None keeps the timeline's
+        (a new Timeline starts measured). It sets ``timeline.source``, which the
+        switch above the figure changes too.
     width, height : int
         Figure size in CSS pixels.
 
     Attributes
     ----------
     results : dict of {"A", "B"} to CurveResult
-        The model output currently drawn.
+        What is drawn now (the measured runs or the model's curves).
     artists : dict of {"A", "B"} to CurveArtists
-        The kept artists; their data equals ``results``.
+        The kept artists of the current source; their data equals ``results``.
     """
 
     def __init__(
-        self, timeline: Timeline | None = None, *, width: int = 700, height: int = 400
+        self,
+        timeline: Timeline | None = None,
+        *,
+        source: str | None = None,
+        width: int = 700,
+        height: int = 400,
     ) -> None:
+        source = _check_source(source)
         self.timeline = timeline if timeline is not None else Timeline()
-        self.results: dict[str, CurveResult] = self._compute()
-
+        if source is not None:
+            self.timeline.source = source
         fig = new_figure(width, height)
+        self._results: dict[str, dict[str, CurveResult]] = {}
+        self._keys: dict[str, float] = {}
+        self._axes = {}
+        self._artists: dict[str, dict[str, CurveArtists]] = {}
+        self._cursors = {}
+
+        # Drawn: the curve model, on linear loss and complexity axes.
         ax = fig.add_subplot()
         cax = setup_curve_axes(ax, DEFAULT_STEPS)
-        self.artists: dict[str, CurveArtists] = {
-            kind: draw_curves(ax, cax, self.results[kind]) for kind in KINDS
-        }
-        self.cursor = draw_cursor(ax)
-        ax.legend(
-            handles=legend_handles(),
-            loc="lower left",
-            bbox_to_anchor=(0.0, 1.01),
-            ncols=3,
-            fontsize=8,
-            frameon=False,
-        )
-        fig.subplots_adjust(left=0.08, right=0.91, top=0.86, bottom=0.12)
-        animated = [a for kind in KINDS for a in self.artists[kind].all()] + [self.cursor]
-        self.image = FigureImage(fig, animated, filename="grokwidgets-learning-curves")
-        self.errors = self.image.errors
+        drawn = self._compute("drawn")
+        self._artists["drawn"] = {kind: draw_curves(ax, cax, drawn[kind]) for kind in KINDS}
+        self.schematic_label = draw_schematic_label(ax)
+        self._axes["drawn"] = (ax, cax)
+        self._cursors["drawn"] = draw_cursor(ax)
+        self._legend(ax, measured=False)
 
-        self.controls = TimelineControls(self.timeline)
+        # Measured: the shipped runs, losses and LLC on log axes.
+        ax = fig.add_subplot()
+        lo, hi = measured_llc_range()
+        cax = setup_measured_axes(ax, measured_horizon(), (lo / 1.5, hi * 1.5))
+        measured = self._compute("measured")
+        self._artists["measured"] = {
+            kind: draw_measured_curves(ax, cax, measured[kind]) for kind in KINDS
+        }
+        self.run_label = ax.text(
+            0.99, 0.02, "", transform=ax.transAxes, ha="right", va="bottom", size=8, color="0.3"
+        )
+        self._axes["measured"] = (ax, cax)
+        self._cursors["measured"] = draw_cursor(ax)
+        self._legend(ax, measured=True)
+
+        fig.subplots_adjust(left=0.08, right=0.89, top=0.84, bottom=0.12)
+        self._shown: str | None = None
         self.show_complexity = self._toggle(
             "Complexity", "gw-toggle-complexity", "Show the dashed complexity curves"
         )
@@ -79,12 +126,19 @@ class CurvesWidget(TimelineView):
         self.show_b = self._toggle(
             "Type B", "gw-toggle-b", "Show the grokking run (gold, diamonds)"
         )
+        alt = self._refresh()  # before the first frame: only one source's axes are drawn
+        animated = [a for src in SOURCES for kind in KINDS for a in self._artists[src][kind].all()]
+        animated += list(self._cursors.values())
+        self.image = FigureImage(fig, animated, alt=alt, filename="grokwidgets-learning-curves")
+        self.errors = self.image.errors
+        self.switch = SourceSwitch(self.timeline)
+        self.controls = TimelineControls(self.timeline)
         for toggle in (self.show_complexity, self.show_a, self.show_b):
             toggle.observe(self._on_visibility_change, names="value")
         self._follow()
-        self._redraw()
         super().__init__(
             [
+                self.switch,
                 self.image,
                 self.errors,
                 widgets.HBox([self.show_a, self.show_b, self.show_complexity]),
@@ -94,6 +148,17 @@ class CurvesWidget(TimelineView):
         self.add_class("gw-curves")
 
     @staticmethod
+    def _legend(ax, *, measured: bool) -> None:
+        ax.legend(
+            handles=legend_handles(measured=measured),
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.01),
+            ncols=3,
+            fontsize=8,
+            frameon=False,
+        )
+
+    @staticmethod
     def _toggle(label: str, css: str, tooltip: str) -> widgets.ToggleButton:
         button = widgets.ToggleButton(
             value=True, description=label, tooltip=tooltip, icon="", layout={"width": "auto"}
@@ -101,38 +166,107 @@ class CurvesWidget(TimelineView):
         button.add_class(css)
         return button
 
-    def _compute(self) -> dict[str, CurveResult]:
-        r = self.timeline.regularization
-        return {kind: learning_curves(kind, r) for kind in KINDS}
+    @property
+    def source(self) -> str:
+        """What the figure shows now: "measured" or "drawn" (the timeline's source)."""
+        return self.timeline.source
 
-    def _redraw(self) -> None:
+    @property
+    def results(self) -> dict[str, CurveResult]:
+        return self._results[self.timeline.source]
+
+    @property
+    def artists(self) -> dict[str, CurveArtists]:
+        return self._artists[self.timeline.source]
+
+    @property
+    def cursor(self):
+        """The step cursor's line (of the current source)."""
+        return self._cursors[self.timeline.source]
+
+    def _key(self, source: str) -> float:
+        if source == "measured":
+            return self.timeline.run_weight_decay()
+        return self.timeline.regularization
+
+    def _compute(self, source: str) -> dict[str, CurveResult]:
+        key = self._key(source)
+        if self._keys.get(source) != key or source not in self._results:
+            if source == "measured":
+                results = {kind: measured_curves(kind, key) for kind in KINDS}
+            else:
+                results = {kind: learning_curves(kind, key) for kind in KINDS}
+            self._results[source] = results
+            self._keys[source] = key
+        return self._results[source]
+
+    def _refresh(self) -> str:
+        """Put the timeline's state into the artists; return the figure's alt text."""
+        source = self.timeline.source
+        results = self._compute(source)
+        if source != self._shown:
+            for src, axes in self._axes.items():
+                for ax in axes:
+                    ax.set_visible(src == source)
+            if hasattr(self, "image"):
+                self.image.invalidate()
+            self._shown = source
         step = self.timeline.step
+        update = update_measured_curves if source == "measured" else update_curves
         for kind in KINDS:
-            update_curves(self.artists[kind], self.results[kind], step)
-        update_cursor(self.cursor, step)
+            update(self._artists[source][kind], results[kind], step)
+        update_cursor(self._cursors[source], step)
         self._apply_visibility()
-        self.image.alt = describe_curves(self.results, step)
+        if source == "drawn":
+            return describe_curves(results, step)
+        b = results["B"]
+        label = (
+            f"shipped runs: A weight decay 0, B weight decay {b.regularization:g} "
+            f"(seed {b.seed}); LLC at {len(b.llc.step)} checkpoints"
+        )
+        if self.run_label.get_text() != label:
+            # Static (drawn with the background): it changes only with the weight
+            # decay, and drawing a long text every frame would cost ~9 ms.
+            self.run_label.set_text(label)
+            if hasattr(self, "image"):
+                self.image.invalidate()
+        return describe_measured_curves(results, step)
+
+    def _update(self) -> None:
+        self.image.alt = self._refresh()
         self.image.request_draw()
 
     @shows_errors
+    def _on_source_change(self, change) -> None:
+        self._update()
+
+    @shows_errors
     def _on_regularization_change(self, change) -> None:
-        self.results = self._compute()
-        self._redraw()
+        self._update()
 
     @shows_errors
     def _on_step_change(self, change) -> None:
-        self._redraw()
+        self._update()
 
     def _apply_visibility(self) -> None:
         shown = {"A": self.show_a.value, "B": self.show_b.value}
-        for kind in KINDS:
-            arts = self.artists[kind]
-            for artist in arts.all():
-                artist.set_visible(shown[kind])
-            arts.complexity.set_visible(shown[kind] and self.show_complexity.value)
-            has_transition = kind == "B" and self.results[kind].transition_step is not None
-            arts.transition.set_visible(shown[kind] and has_transition)
-            arts.transition_label.set_visible(shown[kind] and has_transition)
+        current = self.timeline.source
+        for src in SOURCES:
+            active = src == current
+            for kind in KINDS:
+                arts = self._artists[src][kind]
+                on = active and shown[kind]
+                for artist in arts.all():
+                    artist.set_visible(on)
+                for artist in arts.complexity_artists:
+                    artist.set_visible(on and self.show_complexity.value)
+                res = self._results.get(src, {}).get(kind)
+                has_transition = kind == "B" and res is not None and res.transition_step is not None
+                arts.transition.set_visible(on and has_transition)
+                arts.transition_label.set_visible(on and has_transition)
+                memorized = res is not None and math.isfinite(res.memorization_step)
+                arts.memorization.set_visible(on and memorized)
+            self._cursors[src].set_visible(active)
 
     @shows_errors
     def _on_visibility_change(self, change) -> None:

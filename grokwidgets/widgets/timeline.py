@@ -1,12 +1,20 @@
-"""The state several widgets share: the training-step cursor and the regularization.
+"""The state several widgets share: the source, the step cursor and the regularization.
 
 Views observe one :class:`Timeline` instead of calling each other, and each view
-shows its own :class:`TimelineControls` linked to it, so moving a slider under one
-figure moves the same slider under every other figure on the page.
+shows its own :class:`TimelineControls` (and :class:`SourceSwitch`) linked to it,
+so moving a slider under one figure moves the same slider under every other
+figure on the page.
+
+The source says what the figures show: ``"measured"`` (the shipped training runs,
+:func:`grokwidgets.runs.measured_curves`) or ``"drawn"`` (the curve model,
+:func:`grokwidgets.curves.learning_curves`). In measured mode the regularization
+is a weight decay with a shipped run, so it snaps to the nearest of those, and
+the horizon is the runs' length; in drawn mode it is any value in [0.01, 10].
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import ipywidgets as widgets
@@ -14,24 +22,76 @@ import numpy as np
 import traitlets
 
 from grokwidgets.curves import DEFAULT_STEPS
+from grokwidgets.runs import available_runs, measured_weight_decays
 from grokwidgets.widgets import controls
 
-__all__ = ["Timeline", "TimelineControls", "TimelineView"]
+__all__ = [
+    "SOURCES",
+    "SourceSwitch",
+    "Timeline",
+    "TimelineControls",
+    "TimelineView",
+    "measured_stops",
+]
 
 REG_MIN, REG_MAX = 0.01, 10.0
 PLAY_FRAMES = 120
+SOURCES = ("measured", "drawn")
+SOURCE_LABELS = {"measured": "Measured runs", "drawn": "Drawn model"}
+
+
+@functools.cache
+def measured_stops() -> tuple[float, ...]:
+    """The weight decays a measured Type B run is shipped for (all > 0), sorted."""
+    return tuple(wd for wd in measured_weight_decays() if wd > 0)
+
+
+@functools.cache
+def measured_horizon() -> float:
+    """How long the shipped runs trained (steps)."""
+    return float(max(c.steps for c in available_runs()))
+
+
+def nearest_stop(value: float) -> float:
+    """The shipped weight decay nearest ``value`` on a log scale."""
+    stops = measured_stops()
+    x = math.log(min(max(value, REG_MIN), REG_MAX))
+    return min(stops, key=lambda s: (abs(math.log(s) - x), s))
 
 
 class Timeline(traitlets.HasTraits):
-    """Shared training-step cursor and regularization strength.
+    """Shared source, training-step cursor and regularization strength.
 
     Values outside the allowed range are clamped (a widget should not fail on a
-    typed-in number); NaN keeps the previous value.
+    typed-in number); NaN keeps the previous value. In measured mode the
+    regularization snaps to the nearest shipped weight decay
+    (:func:`measured_stops`).
     """
 
-    step = traitlets.Float(3000.0)
-    regularization = traitlets.Float(1.0)
-    horizon = traitlets.Float(DEFAULT_STEPS, read_only=True)
+    source = traitlets.Enum(
+        SOURCES,
+        default_value="measured",
+        help='What the figures show: "measured" (shipped runs) or "drawn" (the curve model)',
+    )
+    step = traitlets.Float(3000.0, help="The training step under the cursor")
+    regularization = traitlets.Float(
+        1.0, help="Weight decay: the pressure toward simpler solutions"
+    )
+    horizon = traitlets.Float(
+        DEFAULT_STEPS, read_only=True, help="Last training step shown (depends on the source)"
+    )
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._apply_source()
+
+    @traitlets.default("horizon")
+    def _default_horizon(self) -> float:
+        return self._horizon_of(self.source)
+
+    @staticmethod
+    def _horizon_of(source: str) -> float:
+        return measured_horizon() if source == "measured" else float(DEFAULT_STEPS)
 
     @traitlets.validate("step")
     def _valid_step(self, proposal):
@@ -45,15 +105,103 @@ class Timeline(traitlets.HasTraits):
         value = proposal["value"]
         if value != value:  # NaN
             return self.regularization
-        return min(max(value, REG_MIN), REG_MAX)
+        value = min(max(value, REG_MIN), REG_MAX)
+        return nearest_stop(value) if self.source == "measured" else value
+
+    @traitlets.observe("source")
+    def _on_source(self, change) -> None:
+        self._apply_source()
+
+    def _apply_source(self) -> None:
+        # The regularization first: a view that reacts to the horizon or the step
+        # then already sees a weight decay with a shipped run.
+        self.regularization = self.regularization  # snaps in measured mode
+        self.set_trait("horizon", self._horizon_of(self.source))
+        self.step = self.step  # clamped to the new horizon
+
+    def run_weight_decay(self) -> float:
+        """The shipped weight decay nearest the regularization (the measured B run)."""
+        return nearest_stop(self.regularization)
 
     def frame_steps(self, frames: int = PLAY_FRAMES) -> np.ndarray:
         """The steps the Play button visits: log-spaced from 1 to the horizon."""
         return np.geomspace(1.0, self.horizon, frames)
 
 
+class _Sync:
+    """Keep ``widget.value`` and ``timeline.<name>`` equal, both ways.
+
+    Unlike :func:`traitlets.link`, a value the timeline adjusts (clamps, snaps) is
+    written back to the widget instead of breaking the link.
+    """
+
+    def __init__(self, widget, timeline: Timeline, name: str, to_widget=None) -> None:
+        self.widget, self.timeline, self.name = widget, timeline, name
+        self.to_widget = to_widget or (lambda v: v)
+        self._busy = False
+        widget.observe(self._from_widget, names="value")
+        timeline.observe(self._from_timeline, names=name)
+        self._from_timeline(None)
+
+    def _from_widget(self, change) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            setattr(self.timeline, self.name, change["new"])
+        finally:
+            self._busy = False
+        self._from_timeline(None)  # the timeline may have clamped or snapped it
+
+    def _from_timeline(self, change) -> None:
+        if self._busy:
+            return
+        want = self.to_widget(getattr(self.timeline, self.name))
+        if self.widget.value != want:
+            self._busy = True
+            try:
+                self.widget.value = want
+            finally:
+                self._busy = False
+
+    def unlink(self) -> None:
+        self.widget.unobserve(self._from_widget, names="value")
+        self.timeline.unobserve(self._from_timeline, names=self.name)
+
+
+class SourceSwitch(widgets.ToggleButtons):
+    """The switch between measured runs and the drawn model, linked to a Timeline."""
+
+    value = controls._Selected()
+
+    def __init__(self, timeline: Timeline, **kwargs) -> None:
+        super().__init__(
+            options=[(SOURCE_LABELS[s], s) for s in SOURCES],
+            value=timeline.source,
+            tooltips=[
+                "Show the shipped training runs (measured)",
+                "Show the idealized curve model (a drawing, not a run)",
+            ],
+            style={"button_width": "auto"},
+            **kwargs,
+        )
+        self.add_class("gw-source")
+        self.timeline = timeline
+        self._sync = _Sync(self, timeline, "source")
+
+    def close(self) -> None:
+        if getattr(self, "_sync", None) is not None:
+            self._sync.unlink()
+            self._sync = None
+        super().close()
+
+
 class TimelineControls(widgets.VBox):
-    """Regularization slider, step slider and Play button linked to a Timeline."""
+    """Regularization (or weight decay), step slider and Play linked to a Timeline.
+
+    In drawn mode the regularization is a log slider over [0.01, 10]; in measured
+    mode ``weight_decay``, a slider over the shipped weight decays, takes its place.
+    """
 
     def __init__(self, timeline: Timeline, **kwargs) -> None:
         self.timeline = timeline
@@ -71,6 +219,17 @@ class TimelineControls(widgets.VBox):
             layout=widgets.Layout(width="min(100%, 520px)"),
         )
         self.regularization.add_class("gw-regularization")
+        stops = measured_stops()
+        self.weight_decay = controls.SelectionSlider(
+            options=[(f"{wd:g}", wd) for wd in stops],
+            value=timeline.run_weight_decay(),
+            description="Weight decay",
+            tooltip="Weight decay of the grokking run (one of the shipped runs)",
+            continuous_update=True,
+            style={"description_width": "110px"},
+            layout=widgets.Layout(width="min(100%, 520px)"),
+        )
+        self.weight_decay.add_class("gw-weight-decay")
         self.step = controls.FloatLogSlider(
             value=timeline.step,
             base=10,
@@ -96,14 +255,34 @@ class TimelineControls(widgets.VBox):
             show_repeat=False,
         )
         self.play.add_class("gw-play")
-        # Links run in the kernel (not jslink) so the shared Timeline sees every move.
+        # Synced in the kernel (not jslink) so the shared Timeline sees every move.
+        timeline.observe(self._on_horizon_change, names="horizon")
+        timeline.observe(self._on_source_change, names="source")
         self._links = [
-            traitlets.link((self.regularization, "value"), (timeline, "regularization")),
-            traitlets.link((self.step, "value"), (timeline, "step")),
+            _Sync(self.regularization, timeline, "regularization"),
+            _Sync(self.weight_decay, timeline, "regularization", to_widget=nearest_stop),
+            _Sync(self.step, timeline, "step"),
         ]
         self.play.observe(self._on_play_change, names="value")
-        super().__init__([self.regularization, widgets.HBox([self.play, self.step])], **kwargs)
+        self._show_source()
+        super().__init__(
+            [self.regularization, self.weight_decay, widgets.HBox([self.play, self.step])],
+            **kwargs,
+        )
         self.add_class("gw-timeline")
+
+    def _show_source(self) -> None:
+        measured = self.timeline.source == "measured"
+        self.regularization.layout.display = "none" if measured else None
+        self.weight_decay.layout.display = None if measured else "none"
+
+    def _on_source_change(self, change) -> None:
+        self._show_source()
+
+    def _on_horizon_change(self, change) -> None:
+        self._frames = self.timeline.frame_steps()
+        self.step.max = math.log10(self.timeline.horizon)  # may clamp the slider's value
+        self._links[-1]._from_timeline(None)  # then the step slider shows the timeline's
 
     def _on_play_change(self, change) -> None:
         self.timeline.step = float(self._frames[change["new"]])
@@ -114,8 +293,10 @@ class TimelineControls(widgets.VBox):
             link.unlink()
         if self._links:
             self.play.unobserve(self._on_play_change, names="value")
+            self.timeline.unobserve(self._on_horizon_change, names="horizon")
+            self.timeline.unobserve(self._on_source_change, names="source")
         self._links = []
-        for child in (self.regularization, self.step, self.play):
+        for child in (self.regularization, self.weight_decay, self.step, self.play):
             child.close()
         super().close()
 
@@ -123,19 +304,23 @@ class TimelineControls(widgets.VBox):
 class TimelineView(widgets.VBox):
     """Base of a figure widget that follows a Timeline.
 
-    Subclasses implement ``_on_regularization_change`` and ``_on_step_change``;
-    this class subscribes them and undoes that exactly once on :meth:`close`
-    (ipywidgets also calls ``close`` from ``__del__``).
+    Subclasses implement ``_on_regularization_change``, ``_on_step_change`` and
+    ``_on_source_change``; this class subscribes them and undoes that exactly once
+    on :meth:`close` (ipywidgets also calls ``close`` from ``__del__``).
     """
 
     def _follow(self) -> None:
         """Start reacting to ``self.timeline`` (call once the figure is built)."""
         self._observers = [
+            (self._on_source_change, "source"),
             (self._on_regularization_change, "regularization"),
             (self._on_step_change, "step"),
         ]
         for handler, name in self._observers:
             self.timeline.observe(handler, names=name)
+
+    def _on_source_change(self, change) -> None:
+        raise NotImplementedError
 
     def _on_regularization_change(self, change) -> None:
         raise NotImplementedError
