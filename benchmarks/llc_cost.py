@@ -133,26 +133,31 @@ def real_section(repeats: int, train_fresh: bool) -> None:
         f"target <= 0.5 s"
     )
 
+    from grokwidgets.llc import llc_curve
+
     for label, run in runs:
-        lg = experiment.make_loss_and_grad(run)
-        rows = []
+        times: list[float] = []
+        last = [time.perf_counter()]
+
+        def tick(done, total, times=times, last=last):
+            now = time.perf_counter()
+            times.append(now - last[0])
+            last[0] = now
+
         t0 = time.perf_counter()
-        with experiment.single_threaded_blas():
-            for step in run.checkpoint_steps:
-                w = experiment.flatten_params(run.params_at(int(step)), run.config)
-                rows.append((int(step), estimate_llc(lg, w, n, rng=np.random.default_rng(0))))
+        curve = llc_curve(run, progress=tick)
         total = time.perf_counter() - t0
         print(
-            f"  whole curve, {label}: {len(rows)} checkpoints in {total:.1f} s "
-            f"({total / len(rows):.2f} s each); target <= 20 s"
+            f"  whole curve with diagnostics and calibration, {label}: {len(curve.step)} "
+            f"checkpoints in {total:.1f} s (median {statistics.median(times):.2f} s per "
+            f"checkpoint, max {max(times):.2f} s); {int(curve.valid.sum())} valid; "
+            "target <= 0.5 s per checkpoint, <= 20 s per curve"
         )
-        hist = run.history
-        for step, est in rows:
-            i = int(np.searchsorted(hist.step, step))
-            acc = hist.test_acc[min(i, len(hist) - 1)]
+        for i, step in enumerate(curve.step):
+            flag = "valid" if curve.valid[i] else "FLAGGED " + curve.reasons[i][:70]
             print(
-                f"    step {step:5d}  llc {est.llc:8.2f} ± {est.llc_se:5.2f}  "
-                f"train loss {est.init_loss:.2e}  test acc {acc:.2f}"
+                f"    step {step:5d}  llc {curve.llc[i]:8.2f}  eps {curve.epsilon[i]:.0e}  "
+                f"train loss {curve.train_loss[i]:.2e}  {times[i]:.2f} s  {flag}"
             )
 
 

@@ -31,13 +31,16 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from grokwidgets.experiment import Run, flatten_params, make_loss_and_grad, single_threaded_blas
-from grokwidgets.slt import estimate_llc
+from grokwidgets.experiment import Run
+
+# The learning coefficient along a run lives in grokwidgets.llc; re-exported here,
+# where the other measures along a run are.
+from grokwidgets.llc import LLCCurve, llc_curve
 
 __all__ = [
     "LLCCurve",
@@ -330,124 +333,4 @@ def run_measures(run: Run, k: int = DEFAULT_K) -> RunMeasures:
         purity=purity,
         k=int(k),
         embedding=label,
-    )
-
-
-@dataclass(frozen=True, eq=False)
-class LLCCurve:
-    """The estimated local learning coefficient at checkpoints of a run.
-
-    Attributes
-    ----------
-    step : ndarray of int64
-        Checkpoint steps (step 0, the random initialization, is left out: it is
-        not near a minimum, which the estimator assumes).
-    llc : ndarray
-        The estimate at each step (mean over chains).
-    llc_std : ndarray
-        Its spread across chains.
-    train_loss : ndarray
-        Full training loss at each checkpoint, ``L_n(w*)``.
-    settings : dict
-        The estimator's settings (``nbeta``, ``gamma``, ``epsilon``, chains,
-        draws, batch size) and the seed.
-    """
-
-    step: np.ndarray
-    llc: np.ndarray
-    llc_std: np.ndarray
-    train_loss: np.ndarray
-    settings: dict
-
-
-def llc_curve(
-    run: Run,
-    *,
-    seed: int = 0,
-    steps: np.ndarray | None = None,
-    progress: Callable[[int, int], object] | None = None,
-    **estimator: object,
-) -> LLCCurve:
-    """Estimate the local learning coefficient at the checkpoints of ``run``.
-
-    Uses :func:`grokwidgets.slt.estimate_llc` with its defaults for this network
-    (SGLD, ``nbeta = n / log n``, ``gamma = 100``, ``epsilon = 1e-3``, 2 chains x
-    200 draws, batches of 256) unless ``estimator`` overrides them. The estimates
-    compare checkpoints along one run at one fixed localization scale; they are
-    not absolute learning coefficients (see the caveats in :mod:`grokwidgets.slt`).
-
-    Parameters
-    ----------
-    run : Run
-    seed : int
-        Seeds the sampler (one child generator per checkpoint, so a subset of
-        steps gives the same values as the full curve).
-    steps : array of int, optional
-        Which checkpoint steps; default all but step 0.
-    progress : callable, optional
-        Called as ``progress(done, total)`` after each checkpoint; a return
-        value of False stops early (the curve so far is returned).
-    **estimator
-        Passed to :func:`~grokwidgets.slt.estimate_llc`.
-    """
-    if not isinstance(run, Run):
-        raise TypeError(f"run must be a grokwidgets.experiment.Run, got {type(run).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    if progress is not None and not callable(progress):
-        raise TypeError(f"progress must be callable or None, got {progress!r}")
-    available = run.checkpoint_steps
-    if steps is None:
-        chosen = available[available > 0]
-    else:
-        try:
-            chosen = np.asarray(steps)
-        except (TypeError, ValueError):  # ragged nested lists
-            chosen = np.zeros((0, 0))
-        if chosen.ndim != 1 or not np.all(np.isin(chosen, available)):
-            raise ValueError(
-                f"steps must be checkpoint steps of the run {available.tolist()}, got {steps!r}"
-            )
-    loss_and_grad = make_loss_and_grad(run)
-    n = int(loss_and_grad.n_train)
-    everything = np.arange(n)
-    children = np.random.SeedSequence(int(seed)).spawn(len(available))
-    child_of = {int(s): c for s, c in zip(available, children, strict=True)}
-    llc, std, loss = [], [], []
-    settings: dict = {}
-    with single_threaded_blas():
-        for i, step in enumerate(chosen):
-            w = flatten_params(run.params_at(int(step)), run.config).astype(np.float32)
-            est = estimate_llc(
-                loss_and_grad, w, n, rng=np.random.default_rng(child_of[int(step)]), **estimator
-            )
-            llc.append(est.llc)
-            std.append(est.llc_std)
-            loss.append(loss_and_grad(w, everything)[0])
-            settings = est.settings
-            if progress is not None and progress(i + 1, len(chosen)) is False:
-                break
-    done = len(llc)
-    kept = (
-        {
-            k: getattr(settings, k)
-            for k in (
-                "nbeta",
-                "gamma",
-                "epsilon",
-                "num_chains",
-                "num_draws",
-                "num_burnin",
-                "batch_size",
-            )
-        }
-        if settings
-        else {}
-    )
-    return LLCCurve(
-        step=np.asarray(chosen[:done], dtype=np.int64),
-        llc=np.asarray(llc, dtype=np.float64),
-        llc_std=np.asarray(std, dtype=np.float64),
-        train_loss=np.asarray(loss, dtype=np.float64),
-        settings={**kept, "seed": int(seed)},
     )

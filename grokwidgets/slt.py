@@ -77,6 +77,8 @@ from types import MappingProxyType
 
 import numpy as np
 
+from grokwidgets.llc_checks import failed_checks, split_rhat
+
 __all__ = [
     "SAMPLERS",
     "TOY_SETTINGS",
@@ -319,6 +321,17 @@ class LLCEstimate:
     diverged : ndarray of bool, shape (num_chains,)
         Chains that went non-finite or blew up (see :func:`estimate_llc`).
     settings : LLCSettings
+    excess_loss : float
+        ``llc / nbeta``: how far, on average, the chains' loss sat above
+        ``L_n(w_star)``.
+    rhat : float
+        Split R-hat of the loss traces (:func:`grokwidgets.llc_checks.split_rhat`).
+    grad_norm : float
+        Norm of the full-data gradient at ``w_star``.
+    valid : bool
+        True when the estimate passed every check of :mod:`grokwidgets.llc_checks`.
+    reasons : tuple of str
+        Why it did not (empty when ``valid``).
     """
 
     llc: float
@@ -332,6 +345,11 @@ class LLCEstimate:
     epsilons: np.ndarray
     diverged: np.ndarray
     settings: LLCSettings
+    excess_loss: float = math.nan
+    rhat: float = math.nan
+    grad_norm: float = math.nan
+    valid: bool = False
+    reasons: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- diagnostics
@@ -867,17 +885,19 @@ def _magnitude(x: np.ndarray) -> float:
     return math.ldexp(1.0, math.frexp(top)[1] - 1) if top > 0 else 1.0
 
 
-def _full_loss(loss: _Loss, w_star: np.ndarray, n: int, batch_size: int) -> float:
-    """``L_n(w_star)`` over all ``n`` samples, in chunks of ``batch_size`` (bounded memory)."""
+def _full_loss(loss: _Loss, w_star: np.ndarray, n: int, batch_size: int) -> tuple[float, float]:
+    """``L_n(w_star)`` and the norm of its gradient, in chunks of ``batch_size``."""
     total = 0.0
+    grad = np.zeros(w_star.size)
     one = np.ones(1, dtype=bool)
     for start in range(0, n, batch_size):
         idx = np.arange(start, min(start + batch_size, n))
-        lv, _ = loss(w_star[None, :], idx[None, :], one)
+        lv, gv = loss(w_star[None, :], idx[None, :], one)
         # Weighted by each chunk's share, not summed then divided by n: a loss near
         # the float range (1e307) times n would overflow.
         total += float(lv[0]) * (idx.size / n)
-    return total
+        grad += gv[0] * (idx.size / n)
+    return total, float(np.sqrt(np.dot(grad, grad)))
 
 
 def estimate_llc(
@@ -896,6 +916,7 @@ def estimate_llc(
     target_accept: float = 0.65,
     precondition: bool = False,
     vectorized: bool = False,
+    max_excess_loss: float | None = None,
     rng: np.random.Generator,
 ) -> LLCEstimate:
     """Estimate the local learning coefficient at ``w_star`` by Langevin sampling.
@@ -950,12 +971,18 @@ def estimate_llc(
         returns losses ``(num_chains,)`` and gradients ``(num_chains, d)``; all
         chains then advance in one call, which makes many chains cheap for models
         like :class:`ToyLoss`. The estimate is the same either way.
+    max_excess_loss : float, optional
+        Largest mean excess loss (``llc / nbeta``) of chains that still sample the
+        neighbourhood of ``w_star``; a larger one marks the estimate invalid. None
+        (the default) skips that check. See :mod:`grokwidgets.llc_checks`.
     rng : numpy.random.Generator
         Source of all randomness: the same seed gives the same estimate.
 
     Returns
     -------
     LLCEstimate
+        With ``valid`` and ``reasons`` from the checks of
+        :mod:`grokwidgets.llc_checks`. When any chain diverged, ``llc`` is NaN.
 
     Raises
     ------
@@ -974,8 +1001,9 @@ def estimate_llc(
     LLCWarning
         When a chain goes non-finite (it stops there and its estimate is NaN) or
         blows up: a loss more than ``max(100, 10 d) / nbeta`` above ``L_n(w_star)``,
-        which a correctly sampling chain does not reach. The message says what to
-        change (lower ``epsilon``, raise ``gamma``).
+        which a correctly sampling chain does not reach. The estimate is then NaN
+        (never a number like 1e200), and the message says what to change (lower
+        ``epsilon``, raise ``gamma``).
 
     Notes
     -----
@@ -1025,13 +1053,15 @@ def estimate_llc(
         raise ValueError(f"precondition=True needs sampler='mala', got sampler={sampler!r}")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {rng!r}")
+    if max_excess_loss is not None:
+        max_excess_loss = _check_real("max_excess_loss", max_excess_loss, positive=True)
     d = w0.size
 
     loss = _Loss(loss_and_grad, w0, n, bool(vectorized))
     # Evaluated like the chains (see _sampling): an overflow at w_star shows up here
     # as a non-finite loss, reported below, rather than as numpy's warnings.
     with _sampling():
-        init_loss = _full_loss(loss, w0, n, batch_size)
+        init_loss, grad_norm = _full_loss(loss, w0, n, batch_size)
     if not math.isfinite(init_loss):
         raise ValueError(
             f"the loss at w_star must be finite, got {init_loss} at {_show_w_star(w0)}"
@@ -1122,8 +1152,22 @@ def estimate_llc(
     llc_std = math.nan
     if num_chains > 1:
         llc_std = llc_scale * float(np.std(chain_llcs / llc_scale, ddof=1))
+    # A chain that blew up still has a finite mean, but a meaningless one (1e200):
+    # the estimate is NaN whenever any chain diverged.
+    llc = math.nan if diverged.any() else llc_scale * float(np.mean(chain_llcs / llc_scale))
+    rhat = split_rhat(traces / scale) if np.all(np.isfinite(traces)) else math.nan
+    reasons = failed_checks(
+        llc=llc,
+        d=d,
+        nbeta=nbeta,
+        gamma=gamma,
+        diverged=bool(diverged.any()),
+        rhat=rhat,
+        grad_norm=grad_norm,
+        max_excess_loss=max_excess_loss,
+    )
     return LLCEstimate(
-        llc=llc_scale * float(np.mean(chain_llcs / llc_scale)),
+        llc=llc,
         llc_std=llc_std,
         llc_se=llc_se,
         ess=ess,
@@ -1134,4 +1178,9 @@ def estimate_llc(
         epsilons=_readonly(chains.epsilon),
         diverged=_readonly(diverged),
         settings=settings,
+        excess_loss=llc / nbeta,
+        rhat=rhat,
+        grad_norm=grad_norm,
+        valid=not reasons,
+        reasons=reasons,
     )

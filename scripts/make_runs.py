@@ -10,9 +10,9 @@ the same bytes. (Another BLAS kernel, e.g. on a CPU without AVX-512, rounds some
 sums differently and so gives a slightly different run; ``--check`` says so.)
 
 What is shipped (all at the defaults of :func:`grokwidgets.experiment.train`
-apart from weight decay and seed): a weight-decay sweep at seed 0, chosen so the
-step at which the run groks falls strictly as weight decay grows and weight decay
-0 never groks within the budget, plus seeds 1 and 2 at the default weight decay.
+apart from weight decay and seed): a weight-decay sweep at seed 0, seeds 1 and 2
+at the default weight decay, and, for every weight decay of the seed sweep
+(``scripts/make_sweep.py``, run first), the seed with the median grok step.
 Checkpoints are at near-geometric steps: grokking time scales like 1 / weight
 decay, so geometric spacing gives every run of the sweep about the same number of
 checkpoints through its transition.
@@ -21,12 +21,10 @@ checkpoints through its transition.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import platform
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from grokwidgets.experiment import DEFAULT_STEPS, Run, train  # noqa: E402
 from grokwidgets.runs import _blas_kernel  # noqa: E402
+from grokwidgets.runs._npz import npz_bytes  # noqa: E402
+from grokwidgets.runs.sweep import load_sweep, median_seed  # noqa: E402
 
 OUT = ROOT / "grokwidgets" / "runs"
 SWEEP_WEIGHT_DECAYS = (0.0, 0.3, 0.5, 1.0, 2.0)
@@ -45,31 +45,24 @@ CHECKPOINT_STEPS = (
     0, 5, 10, 20, 30, 50, 75, 100, 150, 200, 300, 400, 500, 600, 800,
     1000, 1250, 1500, 2000, 2500, 3000,
 )  # fmt: skip
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the bytes do not depend on when we ran
 
 
 def shipped_configs() -> list[tuple[float, int]]:
-    """(weight_decay, seed) of every shipped run."""
+    """(weight_decay, seed) of every shipped run.
+
+    Seed 0 of the original sweep, seeds 1 and 2 at the default weight decay, and
+    the median-grok-step seed of every weight decay of ``sweep.npz`` (written by
+    ``scripts/make_sweep.py``, which must run first): the runs the measured
+    figures show.
+    """
     runs = [(wd, 0) for wd in SWEEP_WEIGHT_DECAYS]
     runs += [(DEFAULT_WEIGHT_DECAY, s) for s in SEEDS if s != 0]
-    return runs
+    runs += [(wd, median_seed(wd)) for wd in load_sweep().sweep_weight_decays()]
+    return sorted(set(runs))
 
 
 def file_name(weight_decay: float, seed: int) -> str:
     return f"wd{weight_decay:g}_seed{seed}.npz"
-
-
-def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    """An .npz (what np.savez_compressed writes) with fixed timestamps."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, arr in arrays.items():
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            with zf.open(info, "w") as f:
-                np.lib.format.write_array(f, np.asarray(arr), allow_pickle=False)
-    return buf.getvalue()
 
 
 def run_arrays(run: Run) -> dict[str, np.ndarray]:
@@ -146,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print("shipped runs are up to date")
         return 0
-    for stale in OUT.glob("*.npz"):
+    # Only run files: the directory also holds the sweep, the basins and the trust view.
+    for stale in OUT.glob("wd*_seed*.npz"):
         if stale.name not in files:
             stale.unlink()
     for name, data in files.items():

@@ -1184,6 +1184,16 @@ NOT_DRIVEN = {
     "measures.RunMeasures",
     "measures.LLCCurve",
     "runs.available_runs",
+    # Shipped-data loaders and their result types, tested against the data in
+    # tests/test_evidence.py and tests/test_measured.py.
+    "runs.Sweep",
+    "runs.load_sweep",
+    "runs.median_seed",
+    "runs.MeasuredCurves",
+    "runs.measured_curves",
+    "runs.measured_weight_decays",
+    "structure.FrequencyShares",
+    "structure.frequency_shares",
     "classroom.Feedback",
     "slt.LLCEstimate",
     "slt.LLCSettings",

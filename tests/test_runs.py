@@ -36,7 +36,8 @@ def test_available_runs_are_a_sweep_and_three_seeds_at_the_defaults():
     configs = available_runs()
     sweep = sorted(c.weight_decay for c in configs if c.seed == 0)
     assert len(sweep) >= 4 and sweep[0] == 0.0 and DEFAULT.weight_decay in sweep
-    assert sorted(c.seed for c in configs if c.weight_decay == DEFAULT.weight_decay) == [0, 1, 2]
+    # Seeds 0-2, and the sweep's median seed (issue 10).
+    assert {c.seed for c in configs if c.weight_decay == DEFAULT.weight_decay} >= {0, 1, 2}
     for c in configs:
         # Everything but weight decay and seed is the default of train().
         assert c == RunConfig(weight_decay=c.weight_decay, seed=c.seed)
@@ -72,7 +73,7 @@ def test_load_run_rejects_what_is_not_shipped():
 def test_shipped_data_is_small():
     folder = resources.files(runs_pkg)
     total = sum(f.stat().st_size for f in folder.iterdir() if f.name.endswith((".npz", ".json")))
-    assert total <= 5 * 1024**2
+    assert total <= 15 * 1024**2  # issue 10's budget for all shipped data
 
 
 def test_index_agrees_with_the_files():
@@ -101,8 +102,11 @@ def test_more_weight_decay_groks_sooner_and_none_never_groks():
     groks = {r.config.weight_decay: r.grok_step for r in sweep}
     assert groks[0.0] is None  # within the same step budget as all the others
     assert all(r.step == DEFAULT_STEPS for r in sweep)
-    positive = sorted((wd, s) for wd, s in groks.items() if wd > 0)
-    assert len(positive) >= 3 and all(s is not None for _, s in positive)
+    # Seed 0 at weight decay 0.1 (its median seed) never groks within the budget
+    # either; from there on, more weight decay groks strictly sooner.
+    positive = sorted((wd, s) for wd, s in groks.items() if wd > 0 and s is not None)
+    assert len(positive) >= 3
+    assert all(s is None for wd, s in groks.items() if 0 < wd < positive[0][0])
     steps = [s for _, s in positive]
     assert all(a > b for a, b in itertools.pairwise(steps)), positive
     # ... and without weight decay the network still memorizes, it just stops there.

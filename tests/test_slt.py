@@ -350,7 +350,9 @@ def test_blow_up_without_overflow_warns():
             fn, np.zeros(2), 100, gamma=0.0, epsilon=1e-2, rng=np.random.default_rng(0)
         )
     assert est.diverged.all()
-    assert np.isfinite(est.llc)
+    # Issue 10: a blown-up chain's finite but meaningless mean is never returned.
+    assert math.isnan(est.llc)
+    assert not est.valid and est.reasons[0].startswith("a chain diverged")
 
 
 def test_one_dead_chain_is_reported_by_number():

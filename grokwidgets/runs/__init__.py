@@ -39,14 +39,18 @@ import threadpoolctl
 from grokwidgets.experiment import History, Run, RunConfig
 from grokwidgets.measures import LLCCurve
 from grokwidgets.runs.measured import MeasuredCurves, measured_curves, measured_weight_decays
+from grokwidgets.runs.sweep import Sweep, load_sweep, median_seed
 
 __all__ = [
     "MeasuredCurves",
+    "Sweep",
     "available_runs",
     "load_llc",
     "load_run",
+    "load_sweep",
     "measured_curves",
     "measured_weight_decays",
+    "median_seed",
 ]
 
 _HISTORY_FIELDS = ("step", "train_loss", "test_loss", "train_acc", "test_acc", "weight_norm")
@@ -126,12 +130,17 @@ def _load_llc(weight_decay: float, seed: int) -> LLCCurve:
     data = json.loads(resources.files(__name__).joinpath("llc.json").read_text("utf-8"))
     for c in data["curves"]:
         if c["seed"] == seed and math.isclose(c["weight_decay"], weight_decay, abs_tol=1e-12):
+            floats = {
+                k: _readonly(np.asarray(c[k], dtype=np.float64))  # JSON null -> NaN
+                for k in ("llc", "llc_std", "train_loss", "excess_loss", "rhat", "epsilon",
+                          "train_acc")
+            }  # fmt: skip
             return LLCCurve(
                 step=_readonly(np.asarray(c["step"], dtype=np.int64)),
-                llc=_readonly(np.asarray(c["llc"], dtype=np.float64)),
-                llc_std=_readonly(np.asarray(c["llc_std"], dtype=np.float64)),
-                train_loss=_readonly(np.asarray(c["train_loss"], dtype=np.float64)),
                 settings=MappingProxyType(dict(data["settings"])),
+                valid=_readonly(np.asarray(c["valid"], dtype=bool)),
+                reasons=tuple(c["reasons"]),
+                **floats,
             )
     raise ValueError(  # a shipped run without its curve: rerun scripts/make_llc.py
         f"no LLC curve shipped for weight_decay={weight_decay!r}, seed={seed!r}"

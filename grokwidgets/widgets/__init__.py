@@ -11,6 +11,12 @@ one moves the other.
 from grokwidgets.widgets.canvas import FigureImage, draw_held_figures
 from grokwidgets.widgets.complexity import ComplexityWidget
 from grokwidgets.widgets.curves import CurvesWidget
+from grokwidgets.widgets.evidence import (
+    EstimatorTrustWidget,
+    LLCLossWidget,
+    PhaseDiagramWidget,
+    SweepWidget,
+)
 from grokwidgets.widgets.lab import LabWidget
 from grokwidgets.widgets.landscape import BasinsWidget, SingularityWidget
 from grokwidgets.widgets.structure import StructureWidget
@@ -20,10 +26,14 @@ __all__ = [
     "BasinsWidget",
     "ComplexityWidget",
     "CurvesWidget",
+    "EstimatorTrustWidget",
     "FigureImage",
+    "LLCLossWidget",
     "LabWidget",
+    "PhaseDiagramWidget",
     "SingularityWidget",
     "StructureWidget",
+    "SweepWidget",
     "Timeline",
     "TimelineControls",
     "draw_held_figures",
