@@ -43,7 +43,7 @@ __all__ = [
 COLORS = {"A": "#0072B2", "B": "#E69F00"}
 MARKERS = {"A": "o", "B": "D"}
 LABELS = {"A": "Type A (accumulating)", "B": "Type B (grokking)"}
-MEASURED_LABELS = {"A": "A: weight decay 0 (memorizes)", "B": "B: weight decay > 0 (groks)"}
+MEASURED_LABELS = {"A": "A: weight decay 0 (memorizes)", "B": "B: the weight decay below"}
 LOSS_MAX = 5.0
 #: Loss axis of the measured runs (log scale): their train loss falls below 1e-6,
 #: their test loss rises above 50 nats while they memorize.

@@ -96,15 +96,7 @@ def _readonly(x: np.ndarray) -> np.ndarray:
 
 
 def _median_seed(weight_decay: float) -> int:
-    # TODO(issue 11): drop this fallback (seed 0) once runs.median_seed has landed
-    # with its shipped sweep; until then the sweep file may be missing.
-    median_seed = getattr(_runs, "median_seed", None)
-    if median_seed is None:
-        return 0
-    try:
-        return int(median_seed(weight_decay))
-    except OSError:
-        return 0
+    return int(_runs.median_seed(weight_decay))
 
 
 def _shipped_seeds() -> dict[float, set[int]]:

@@ -109,13 +109,13 @@ class CurvesWidget(TimelineView):
             kind: draw_measured_curves(ax, cax, measured[kind]) for kind in KINDS
         }
         self.run_label = ax.text(
-            0.99, 0.02, "", transform=ax.transAxes, ha="right", va="bottom", size=8, color="0.3"
+            0.01, 0.98, "", transform=ax.transAxes, ha="left", va="top", size=8, color="0.3"
         )
         self._axes["measured"] = (ax, cax)
         self._cursors["measured"] = draw_cursor(ax)
         self._legend(ax, measured=True)
 
-        fig.subplots_adjust(left=0.08, right=0.89, top=0.84, bottom=0.12)
+        fig.subplots_adjust(left=0.1, right=0.89, top=0.84, bottom=0.12)
         self._shown: str | None = None
         self.show_complexity = self._toggle(
             "Complexity", "gw-toggle-complexity", "Show the dashed complexity curves"
@@ -221,8 +221,8 @@ class CurvesWidget(TimelineView):
             return describe_curves(results, step)
         b = results["B"]
         label = (
-            f"shipped runs: A weight decay 0, B weight decay {b.regularization:g} "
-            f"(seed {b.seed}); LLC at {len(b.llc.step)} checkpoints"
+            f"shipped runs: A weight decay 0, B {b.regularization:g} (seed {b.seed})\n"
+            f"LLC estimated at {len(b.llc.step)} checkpoints"
         )
         if self.run_label.get_text() != label:
             # Static (drawn with the background): it changes only with the weight
