@@ -363,6 +363,13 @@ def test_the_page_opens_on_the_measured_runs(measured):
     # The weight-decay slider shows, the free regularization slider does not.
     assert curves.controls.weight_decay.layout.display is None
     assert curves.controls.regularization.layout.display == "none"
+    # The page finds the regularization control shown by its class.
+    assert "gw-regularization" in curves.controls.weight_decay._dom_classes
+    assert "gw-regularization" not in curves.controls.regularization._dom_classes
+    timeline.source = "drawn"
+    assert "gw-regularization" in curves.controls.regularization._dom_classes
+    assert "gw-regularization" not in curves.controls.weight_decay._dom_classes
+    timeline.source = "measured"
     assert timeline.horizon == 3000.0 and curves.controls.step.max == pytest.approx(np.log10(3000))
     assert "Measured learning curves" in curves.image.alt
     assert png_size(curves.image.png) == (700, 400)
