@@ -175,7 +175,8 @@ def describe_curves(results: dict[str, CurveResult], step: float) -> str:
         else:
             parts.append(
                 f"Type B memorizes by step {res.memorization_step:,.0f}, then its test loss "
-                f"drops sharply at step {res.transition_step:,.0f} while its complexity falls."
+                f"drops sharply at step {res.transition_step:,.0f}; its complexity, falling "
+                "since memorization, falls fastest then."
             )
         parts.append(
             f"At step {step:,.0f}, type {kind}: train loss {v['train_loss']:.2f}, "
@@ -341,21 +342,20 @@ def describe_measured_curves(results: dict[str, CurveResult], step: float) -> st
     ]
     for kind, res in results.items():
         v = res.value_at(step)
-        if kind == "A":
+        grok_step = res.run.grok_step
+        grok = "never groks" if grok_step is None else f"groks at step {grok_step:,}"
+        parts.append(f"Type {kind} memorizes by step {res.memorization_step:,.0f} and {grok}.")
+        valid = np.asarray(res.llc_valid)
+        if valid.any():
+            first = int(res.llc.step[valid][0])
             parts.append(
-                f"Type A memorizes by step {res.memorization_step:,.0f}; its test loss keeps "
-                "rising and its learning coefficient keeps growing."
+                f"{int(valid.sum())} of its {valid.size} learning-coefficient estimates are "
+                f"valid, from step {first:,} on; the others are flagged and drawn hollow."
             )
-        elif res.transition_step is None:
-            parts.append(f"Type B memorizes by step {res.memorization_step:,.0f} and never groks.")
         else:
-            parts.append(
-                f"Type B memorizes by step {res.memorization_step:,.0f}; its learning "
-                f"coefficient falls from then on, and it groks at step "
-                f"{res.transition_step:,.0f}."
-            )
+            parts.append("All its learning-coefficient estimates are flagged invalid.")
         llc = v["complexity"]
-        llc_text = f"{llc:,.0f}" if math.isfinite(llc) else "not estimated"
+        llc_text = f"{llc:,.0f}" if math.isfinite(llc) else "not validly estimated"
         parts.append(
             f"At step {step:,.0f}, type {kind}: train loss {v['train_loss']:.2g}, "
             f"test loss {v['test_loss']:.2g}, learning coefficient {llc_text}."

@@ -179,10 +179,16 @@ class StructureWidget(TimelineView):
         for kind, run in self.runs().items():
             shares = self.shares[kind] = frequency_shares(run, step)
             wd = run.config.weight_decay
+            grok = run.grok_step
+            what = (
+                f"never groks in {run.config.steps:,} steps"
+                if grok is None
+                else f"groks at step {grok:,}"
+            )
             title = (
-                "Memorizing run: weight decay 0"
-                if kind == "A"
-                else f"Grokking run: weight decay {wd:g} (seed {run.config.seed})"
+                "Weight decay 0: memorizes only"
+                if kind == "A" and grok is None
+                else f"Weight decay {wd:g} (seed {run.config.seed}): {what}"
             )
             if self.spectra[kind].title.get_text() != title and hasattr(self, "image"):
                 self.image.invalidate()  # a static text changed: redraw the background
