@@ -36,6 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from grokwidgets._validation import Real
+
 __all__ = [
     "DEFAULT_STEPS",
     "CurveResult",
@@ -125,34 +127,27 @@ class CurveResult:
         }
 
 
+_CONSTRAINTS = {
+    "step": Real(),
+    "regularization": Real(ge=0, le=MAX_REGULARIZATION),
+    # far beyond any run; near the float range the log-spacing overflows
+    "steps": Real(gt=1, le=MAX_STEPS, joint=False),
+}
+
+
+_REAL = Real()
+
+
 def _check_real(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    try:
-        out = float(value)
-    except OverflowError:  # an int beyond the float range
-        raise ValueError(f"{name} must be finite, got {value!r}") from None
-    if not math.isfinite(out):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return out
+    return _CONSTRAINTS.get(name, _REAL).check(name, value)
 
 
 def _check_regularization(regularization: object) -> float:
-    r = _check_real("regularization", regularization)
-    if not 0 <= r <= MAX_REGULARIZATION:
-        raise ValueError(
-            f"regularization must be in [0, {MAX_REGULARIZATION:g}], got {regularization!r}"
-        )
-    return r
+    return _CONSTRAINTS["regularization"].check("regularization", regularization)
 
 
 def _check_steps(steps: object) -> float:
-    s = _check_real("steps", steps)
-    if s <= 1:
-        raise ValueError(f"steps must be a finite number > 1, got {steps!r}")
-    if s > MAX_STEPS:  # far beyond any run; near the float range the log-spacing overflows
-        raise ValueError(f"steps must be <= {MAX_STEPS:g}, got {steps!r}")
-    return s
+    return _CONSTRAINTS["steps"].check("steps", steps)
 
 
 def _rng(seed: object) -> np.random.Generator | None:

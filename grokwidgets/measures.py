@@ -30,12 +30,12 @@ All functions are pure numpy and validate their inputs.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from grokwidgets._validation import InstanceOf, Integer, InvalidParameterError, validate_params
 from grokwidgets.experiment import Run
 
 # The learning coefficient along a run lives in grokwidgets.llc; re-exported here,
@@ -142,6 +142,7 @@ def _as_result(x: np.ndarray) -> float | np.ndarray:
     return float(x) if x.ndim == 0 else x
 
 
+@validate_params({"k": Integer()})
 def top_k_fraction(embedding: np.ndarray, k: int = DEFAULT_K) -> float | np.ndarray:
     """Share of an embedding's non-constant energy in its ``k`` strongest frequencies.
 
@@ -162,10 +163,10 @@ def top_k_fraction(embedding: np.ndarray, k: int = DEFAULT_K) -> float | np.ndar
     """
     energy = fourier_energy(embedding)
     n = energy.shape[-1] - 1
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        raise TypeError(f"k must be an int, got {k!r}")
     if not 1 <= k <= n:
-        raise ValueError(f"k must be in [1, {n}] for p = {embedding.shape[-2]}, got {k!r}")
+        raise InvalidParameterError(
+            f"k must be in [1, {n}] for p = {embedding.shape[-2]}, got {k!r}"
+        )
     e, total = _shares(energy)
     top = np.sort(e, axis=-1)[..., -k:].sum(axis=-1)
     return _as_result(_safe_divide(top, total))
@@ -291,6 +292,7 @@ class RunMeasures:
     embedding: str
 
 
+@validate_params({"run": InstanceOf(Run, "a grokwidgets.experiment.Run"), "k": Integer()})
 def run_measures(run: Run, k: int = DEFAULT_K) -> RunMeasures:
     """All the measures at every checkpoint of ``run``.
 
@@ -306,8 +308,6 @@ def run_measures(run: Run, k: int = DEFAULT_K) -> RunMeasures:
     ValueError
         If it has no checkpoints, or for an invalid ``k``.
     """
-    if not isinstance(run, Run):
-        raise TypeError(f"run must be a grokwidgets.experiment.Run, got {type(run).__name__}")
     if run.checkpoint_steps.size == 0:
         raise ValueError("run must have checkpoints, got none (checkpoint_steps was empty)")
     ck = {name: arr.astype(np.float64) for name, arr in run.checkpoints.items()}
