@@ -143,8 +143,9 @@ def complexity_fall_shape(res, u_ref: float | None = None) -> dict[str, float]:
     the peak itself is not measured); for the drawn model, the step at the same
     plateau progress ``u_ref`` (0 at memorization, 1 at ``t50``, in log-steps).
     The fall goes from there to the lowest value after it; ``share_*`` is the
-    share of it done by a step, on a linear scale, read with ``value_at``;
-    ``steepest`` is the step of the steepest fall per log-step.
+    share of it done by a step, on a linear scale (a measured run's LLC read
+    between its valid estimates only, linearly in log-step; the drawn model's
+    with ``value_at``); ``steepest`` is the step of the steepest fall per log-step.
     """
     s = np.asarray(res.steps, dtype=float)
     c = np.asarray(res.complexity, dtype=float)
@@ -156,20 +157,32 @@ def complexity_fall_shape(res, u_ref: float | None = None) -> dict[str, float]:
         _first_at_or_below(res, s[top], low + (1 - done) * (high - low))
         for done in (0.25, 0.5, 0.9)
     )
-    ok = np.isfinite(c) & (s > 0)
-    if u_ref is None:
-        t_ref = float(s[np.flatnonzero(ok & (s >= t_mem))[0]])
+    if isinstance(res, MeasuredCurves):
+        # Read between valid estimates only (across a flagged one, linearly in log-step).
+        at = res.llc.step[res.llc_valid].astype(float)
+        llc = res.llc.llc[res.llc_valid]
+
+        def c_at(step: float) -> float:
+            return float(np.interp(math.log(step), np.log(at), llc))
+
+        t_ref = float(at[at >= t_mem][0])
         u_ref = math.log(t_ref / t_mem) / math.log(t50 / t_mem)
+        floor = float(llc[at >= t_ref].min())
     else:
+
+        def c_at(step: float) -> float:
+            return res.value_at(step)["complexity"]
+
         t_ref = t_mem * (t50 / t_mem) ** u_ref
-    ref = res.value_at(t_ref)["complexity"]
-    floor = np.min(c[ok & (s >= t_ref)])
+        ok = np.isfinite(c) & (s >= t_ref)
+        floor = float(np.min(c[ok]))
+    ref = c_at(t_ref)
 
     def share(step: float) -> float:
-        return (ref - res.value_at(step)["complexity"]) / (ref - floor)
+        return (ref - c_at(step)) / (ref - floor)
 
     grid = np.geomspace(t_ref, min(2 * t90, s[-1]), 400)
-    values = np.array([res.value_at(g)["complexity"] for g in grid])
+    values = np.array([c_at(g) for g in grid])
     slope = -np.diff(values) / np.diff(np.log(grid))
     j = int(np.nanargmax(slope))
     out = {
