@@ -500,12 +500,12 @@ def test_structure_panel_shows_the_real_networks_at_the_cursor(measured):
                 np.testing.assert_array_equal(structure.shares[kind].share, want.share)
                 bars = structure.spectra[kind].bars.get_data()
                 np.testing.assert_array_equal(bars.values, want.share)
-                assert f"step {at:,}" in structure.spectra[kind].caption.get_text()
-            assert structure.spectra["B"].title.get_text().startswith(f"Weight decay {wd:g} ")
-            assert structure.spectra["A"].title.get_text().startswith("Weight decay 0:")
+                assert f"checkpoint {at:,}:" in structure.spectra[kind].label.get_text()
+            assert structure.spectra["B"].label.get_text().startswith(f"Weight decay {wd:g} ")
+            assert structure.spectra["A"].label.get_text().startswith("Weight decay 0:")
             grok = load_run(wd, measured_curves("B", wd).seed).grok_step
-            assert (f"groks at step {grok:,}" if grok else "never groks") in (
-                structure.spectra["B"].title.get_text()
+            assert (f"groks at {grok:,}" if grok else "no grokking by 3,000") in (
+                structure.spectra["B"].label.get_text()
             )
     # Measured: no toy diagram; drawn: only the diagram, titled as an illustration.
     assert not any(ax.get_visible() for ax in structure._axes["drawn"])

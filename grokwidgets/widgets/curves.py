@@ -221,12 +221,10 @@ class CurvesWidget(TimelineView):
             return describe_curves(results, step)
         b = results["B"]
         label = (
-            f"shipped runs: A weight decay 0, B {b.regularization:g} (seed {b.seed})\n"
+            "shipped runs, each the seed with the median grok step\n"
             f"LLC estimated at {len(b.llc.step)} checkpoints"
         )
-        if self.run_label.get_text() != label:
-            # Static (drawn with the background): it changes only with the weight
-            # decay, and drawing a long text every frame would cost ~9 ms.
+        if self.run_label.get_text() != label:  # static text: set once, not per frame
             self.run_label.set_text(label)
             if hasattr(self, "image"):
                 self.image.invalidate()

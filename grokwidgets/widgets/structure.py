@@ -109,8 +109,7 @@ class StructureWidget(TimelineView):
 
         alt = self._refresh()
         animated = [a for arts in self.artists.values() for a in (arts.edges, arts.caption)]
-        # The titles are static (they change only with the weight decay: see _refresh).
-        animated += [a for s in self.spectra.values() for a in (s.bars, s.caption)]
+        animated += [a for s in self.spectra.values() for a in (s.bars, s.label)]
         self.image = FigureImage(fig, animated, alt=alt, filename="grokwidgets-model-structure")
         self.errors = self.image.errors
         self.switch = SourceSwitch(self.timeline)
@@ -161,7 +160,7 @@ class StructureWidget(TimelineView):
             arts.edges.set_visible(source == "drawn")
             arts.caption.set_visible(source == "drawn")
         for arts in self.spectra.values():
-            for a in (arts.bars, arts.caption):
+            for a in (arts.bars, arts.label):
                 a.set_visible(source == "measured")
         step = self.timeline.step
         if source == "drawn":
@@ -180,21 +179,15 @@ class StructureWidget(TimelineView):
             shares = self.shares[kind] = frequency_shares(run, step)
             wd = run.config.weight_decay
             grok = run.grok_step
-            what = (
-                f"never groks in {run.config.steps:,} steps"
-                if grok is None
-                else f"groks at step {grok:,}"
-            )
+            what = f"no grokking by {run.config.steps:,}" if grok is None else f"groks at {grok:,}"
             title = (
                 "Weight decay 0: memorizes only"
                 if kind == "A" and grok is None
                 else f"Weight decay {wd:g} (seed {run.config.seed}): {what}"
             )
-            if self.spectra[kind].title.get_text() != title and hasattr(self, "image"):
-                self.image.invalidate()  # a static text changed: redraw the background
             update_spectrum(self.spectra[kind], shares, title)
             parts.append(
-                f"{title}, checkpoint step {shares.step:,}: its top 5 frequencies hold "
+                f"{title}; checkpoint step {shares.step:,}: its top 5 frequencies hold "
                 f"{shares.top(5):.0%} of the embedding's energy."
             )
         return (
