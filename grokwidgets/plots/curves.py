@@ -15,6 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
+from matplotlib.ticker import NullLocator
 
 from grokwidgets.curves import CurveResult
 from grokwidgets.plots.render import log_scale
@@ -231,6 +232,7 @@ def setup_measured_axes(ax: Axes, horizon: float, llc_lim: tuple[float, float]) 
     log_scale(ax, "y")
     ax.set_xlim(1.0, horizon)
     ax.set_ylim(*MEASURED_LOSS_LIM)
+    ax.yaxis.set_minor_locator(NullLocator())  # 7 decades: minor ticks would only clutter
     ax.set_xlabel("training step (log scale)")
     ax.set_ylabel("loss (nats, log scale), solid")
     ax.grid(True, which="major", alpha=0.25)

@@ -18,6 +18,7 @@ invalid, so no line is drawn through a number that should not be quoted.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from dataclasses import dataclass, field
@@ -239,6 +240,7 @@ def measured_curves(kind: str, weight_decay: float, seed: int | None = None) -> 
     )
 
 
+@functools.cache
 def measured_llc_range() -> tuple[float, float]:
     """Smallest and largest positive LLC estimate, valid or flagged, over every run
     :func:`measured_curves` reads (at the median seeds): the limits of a complexity
