@@ -1,50 +1,91 @@
-"""Self-check functions for the classroom notebook.
+"""Self-check functions for the classroom notebook (``essay/classroom.md``).
 
-Each ``check_*`` function takes a student's prediction, works out the true answer
-from the models themselves (nothing is hard-coded), and returns a
-:class:`Feedback` that says right or wrong and why. Bad input (a string where a
-number is asked, an unknown choice) gets a Feedback that says what was expected,
-not an exception, so a typo in class does not end in a traceback.
+Each ``check_*`` function takes a student's answer, works out the true answer from
+the shipped runs themselves (:mod:`grokwidgets.runs`, :mod:`grokwidgets.evidence`;
+nothing is hard-coded), and returns a :class:`Feedback` that says right or wrong and
+why. Every check grades against measured data, never against the drawn curve model.
+
+- ``None``, the notebook's placeholder, reads "Not answered yet", never "Right".
+- Bad input (a string where a number is asked, an unknown choice) gets a Feedback
+  that says what was expected, not an exception, so a typo in class does not end in
+  a traceback.
+
+>>> from grokwidgets.classroom import check_smallest_fraction
+>>> print(check_smallest_fraction(None))  # doctest: +ELLIPSIS
+Not answered yet. ...
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from dataclasses import dataclass
 from html import escape
 
-from grokwidgets.curves import MAX_REGULARIZATION, learning_curves
-from grokwidgets.runs import available_runs, load_run
+import numpy as np
+
+from grokwidgets.evidence import OUTCOMES, grok_summary, matched_loss_comparison, phase_summary
+from grokwidgets.experiment import RunConfig, make_dataset
+from grokwidgets.runs import load_llc, load_run, load_sweep, median_seed
+from grokwidgets.runs.sweep import SWEEP_TRAIN_FRACTION
 
 __all__ = [
     "Feedback",
-    "check_complexity_at_transition",
-    "check_doubling",
+    "check_complexity_timing",
+    "check_free_energy_gap",
     "check_grok_delay",
+    "check_simpler_at_equal_loss",
+    "check_smallest_fraction",
     "check_which_grok",
+    "fall_done_by_grok",
 ]
+
+#: The training loss at which exercise 1 compares runs (one of the sweep's levels).
+MATCHED_LEVEL = 3e-3
+#: Exercise 4's default budget: far (>= 10%) from every median grok step of the sweep.
+DEFAULT_BUDGET = 1000
+#: A budget closer than this share to a median grok step is refused (a coin flip).
+BUDGET_MARGIN = 0.10
 
 
 @dataclass(frozen=True)
 class Feedback:
-    """The verdict on one answer: ``correct`` and a message that explains it."""
+    """The verdict on one answer: ``correct``, a ``message`` that explains it, and
+    whether there was an answer at all (``answered``; False for the placeholder)."""
 
     correct: bool
     message: str
+    answered: bool = True
 
     def __bool__(self) -> bool:
         return self.correct
 
+    @property
+    def verdict(self) -> str:
+        if not self.answered:
+            return "Not answered yet."
+        return "Right." if self.correct else "Not quite."
+
     def __str__(self) -> str:
-        return ("Right. " if self.correct else "Not quite. ") + self.message
+        return f"{self.verdict} {self.message}"
 
     def _repr_html_(self) -> str:
-        colour, mark = ("#1b7837", "✔ Right.") if self.correct else ("#b2182b", "✘ Not quite.")
+        if not self.answered:
+            colour, mark = "#666666", "… Not answered yet."
+        elif self.correct:
+            colour, mark = "#1b7837", "✔ Right."
+        else:
+            colour, mark = "#b2182b", "✘ Not quite."
         return (
             f'<div role="status" style="border-left:4px solid {colour};padding:4px 10px">'
             f"<b style='color:{colour}'>{mark}</b> {escape(self.message)}</div>"
         )
+
+
+def _not_answered(example: str) -> Feedback:
+    message = f"Replace None with your answer, e.g. {example}, and run the cell."
+    return Feedback(False, message, answered=False)
 
 
 def _number(answer: object) -> float | None:
@@ -57,107 +98,271 @@ def _number(answer: object) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def check_doubling(predicted_step: object, regularization: float = 0.5) -> Feedback:
-    """Where does the Type B transition move when regularization doubles?
-
-    ``predicted_step`` is the student's guess for the transition step at
-    ``2 * regularization``; it counts as right within 15% of the model's answer.
-    """
-    guess = _number(predicted_step)
-    before = learning_curves("B", regularization).transition_step  # validates it
-    if before is None:  # no transition (r = 0 or too small): no question to ask
-        raise ValueError(
-            f"regularization must give a transition within the horizon, got {regularization!r}"
-        )
-    if 2 * regularization > MAX_REGULARIZATION:
-        raise ValueError(
-            f"regularization must be <= {MAX_REGULARIZATION / 2:g} (it is doubled), "
-            f"got {regularization!r}"
-        )
-    after = learning_curves("B", 2 * regularization).transition_step
-    if guess is None:
-        return Feedback(False, f"Give a step number, e.g. 1500; got {predicted_step!r}.")
-    why = (
-        f"At regularization {regularization:g} the transition is at step {before:,.0f}; at "
-        f"{2 * regularization:g} it is at step {after:,.0f}. The plateau after memorization "
-        "lasts about 1/regularization, so doubling the pressure roughly halves the wait "
-        "(the memorization phase itself does not get shorter)."
-    )
-    return Feedback(abs(guess - after) <= 0.15 * after, why)
+def _choice(answer: object, aliases: dict[str, str]) -> str | None:
+    return aliases.get(answer.strip().lower()) if isinstance(answer, str) else None
 
 
-def check_which_grok(weight_decays: object, budget: int = 1500, seed: int = 0) -> Feedback:
-    """Which of the shipped weight decays grok within ``budget`` steps?
-
-    ``weight_decays`` is the set of shipped values the student thinks reach 95%
-    test accuracy by step ``budget``.
-    """
-    if isinstance(budget, bool) or not isinstance(budget, numbers.Integral) or budget < 0:
-        raise ValueError(f"budget must be an int >= 0, got {budget!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise ValueError(f"seed must be an int, got {seed!r}")
-    shipped = sorted({c.weight_decay for c in available_runs() if c.seed == seed})
-    if not shipped:
-        seeds = sorted({c.seed for c in available_runs()})
-        raise ValueError(f"seed must be one of the shipped seeds {seeds}, got {seed!r}")
-    try:
-        chosen = {float(x) for x in weight_decays}  # type: ignore[union-attr]
-    except (TypeError, ValueError, OverflowError):
-        return Feedback(False, f"Give a list of weight decays, e.g. [1, 2]; got {weight_decays!r}.")
-    unknown = chosen - set(shipped)
-    if unknown:
-        return Feedback(
-            False, f"Choose among the shipped values {shipped}; {sorted(unknown)} are not there."
-        )
-    steps = {wd: load_run(wd, seed).grok_step for wd in shipped}
-    truth = {wd for wd, s in steps.items() if s is not None and s <= budget}
-    table = ", ".join(f"{wd:g}: {'never' if s is None else f'step {s}'}" for wd, s in steps.items())
-    why = (
-        f"First step with 95% test accuracy, by weight decay ({table}). Within {budget} "
-        f"steps: {sorted(truth)}. Less weight decay means a longer plateau; with none, "
-        "nothing pushes the network off the memorizing solution."
-    )
-    return Feedback(chosen == truth, why)
+def _listed(values) -> str:
+    return ", ".join(f"{v:g}" for v in values) if len(values) else "none"
 
 
-def check_complexity_at_transition(answer: object) -> Feedback:
-    """At the Type B transition, does complexity "rise", "level off" or "fall"?"""
-    choices = ("rise", "level off", "fall")
+def _check_weight_decay(weight_decay: object) -> float:
+    wds = [float(w) for w in load_sweep().sweep_weight_decays()]
+    value = _number(weight_decay)
+    if value is None or not any(math.isclose(value, w) for w in wds):
+        raise ValueError(f"weight_decay must be one of the sweep's {wds}, got {weight_decay!r}")
+    return next(w for w in wds if math.isclose(value, w))
+
+
+@functools.cache
+def _training_pairs() -> int:
+    cfg = RunConfig()
+    return int(make_dataset(cfg.p, cfg.op, cfg.train_fraction, cfg.seed).train_idx.size)
+
+
+@functools.cache
+def _matched(level: float):
+    return matched_loss_comparison(level, permutations=1000)
+
+
+# -- exercise 1: the learning coefficient at equal training loss
+
+
+def check_simpler_at_equal_loss(answer: object, level: float = MATCHED_LEVEL) -> Feedback:
+    """At equal training loss, which runs have the lower LLC: "generalizing" or "memorizing"?"""
     aliases = {
-        "rise": "rise", "rises": "rise", "up": "rise", "goes up": "rise",
-        "level off": "level off", "levels off": "level off", "flat": "level off",
-        "fall": "fall", "falls": "fall", "drop": "fall", "drops": "fall", "down": "fall",
+        "generalizing": "generalizing", "generalising": "generalizing",
+        "generalize": "generalizing", "generalized": "generalizing",
+        "memorizing": "memorizing", "memorising": "memorizing",
+        "memorize": "memorizing", "memorized": "memorizing",
     }  # fmt: skip
-    picked = aliases.get(answer.strip().lower()) if isinstance(answer, str) else None
+    if answer is None:
+        return _not_answered('"generalizing"')
+    picked = _choice(answer, aliases)
     if picked is None:
-        return Feedback(False, f"Answer one of {choices}; got {answer!r}.")
-    b = learning_curves("B", 1.0)
-    t = b.transition_step
-    before, after = b.value_at(t / 1.3)["complexity"], b.value_at(t * 1.3)["complexity"]
-    truth = "fall" if after < before - 0.05 else ("rise" if after > before + 0.05 else "level off")
+        return Feedback(False, f'Answer "generalizing" or "memorizing"; got {answer!r}.')
+    m = _matched(level)
+    truth = "generalizing" if m.median_generalizing < m.median_memorizing else "memorizing"
     why = (
-        f"Around the transition (step {t:,.0f}) the Type B complexity goes from {before:.2f} "
-        f"to {after:.2f}: it {truth}s. The network does not just stop adding capacity, it "
-        "sheds it: a simpler solution that still fits the training data."
+        f"Stopped where their training loss first reached {m.level:g}, the "
+        f"{m.n_generalizing} runs that had generalized have a median LLC of "
+        f"{m.median_generalizing:.0f}; the {m.n_memorizing} that had not, "
+        f"{m.median_memorizing:.0f}. Same fit, fewer effective parameters: the rule is "
+        "cheaper than the lookup table."
     )
     return Feedback(picked == truth, why)
 
 
-def check_grok_delay(times_later: object, weight_decay: float = 1.0, seed: int = 0) -> Feedback:
-    """How many times later than memorization does the real run generalize?
+def free_energy_gap(level: float = MATCHED_LEVEL) -> float:
+    """(median memorizing LLC - median generalizing LLC) x log n at ``level``, in nats."""
+    m = _matched(level)
+    return (m.median_memorizing - m.median_generalizing) * math.log(_training_pairs())
 
-    Right within 30% of ``grok_step / memorization_step`` of the shipped run.
+
+def check_free_energy_gap(gap: object, level: float = MATCHED_LEVEL) -> Feedback:
+    """By how many nats is the generalizing solution's free energy lower? (within 15%)
+
+    With equal training loss the n L_n terms cancel, so the gap is the LLC
+    difference times log n, n the number of training pairs.
     """
-    guess = _number(times_later)
-    run = load_run(weight_decay, seed)
-    if run.grok_step is None or run.memorization_step is None:
-        raise ValueError(f"the shipped run at weight_decay={weight_decay!r} does not grok")
-    ratio = run.grok_step / run.memorization_step
-    if guess is None or guess <= 0:
-        return Feedback(False, f"Give a positive number, e.g. 3; got {times_later!r}.")
+    if gap is None:
+        return _not_answered("1500")
+    guess = _number(gap)
+    if guess is None:
+        return Feedback(False, f"Give a number of nats, e.g. 1500; got {gap!r}.")
+    m, n = _matched(level), _training_pairs()
+    truth = free_energy_gap(level)
     why = (
-        f"The run memorized its training pairs (99% train accuracy) at step "
-        f"{run.memorization_step} and generalized (95% test accuracy) at step "
-        f"{run.grok_step}: {ratio:.1f} times later."
+        f"F_n ≈ n L_n + λ log n. The training losses are equal, so n L_n cancels and the gap "
+        f"is ({m.median_memorizing:.0f} − {m.median_generalizing:.0f}) × log {n:,} = "
+        f"{truth:,.0f} nats: the posterior weight of the simpler region is e^{truth:.0f} "
+        "times larger. (This says which solution is preferred, not how soon training gets "
+        "there: that is the dynamics.)"
     )
-    return Feedback(abs(guess - ratio) <= 0.3 * ratio, why)
+    return Feedback(abs(guess - truth) <= 0.15 * truth, why)
+
+
+# -- exercise 2: the cartoon against the data
+
+
+def fall_done_by_grok(weight_decay: float = 1.0, seed: int | None = None) -> float:
+    """Share of a run's LLC fall done by its grok step.
+
+    From the first valid estimate at or after memorization to the lowest valid one
+    after it; the value at the grok step is interpolated linearly between checkpoints.
+    """
+    seed = median_seed(weight_decay) if seed is None else seed
+    run, llc = load_run(weight_decay, seed), load_llc(weight_decay, seed)
+    if run.grok_step is None or run.memorization_step is None:
+        raise ValueError(f"the run at weight_decay={weight_decay!r}, seed={seed!r} does not grok")
+    ok = llc.valid & (llc.step >= run.memorization_step)
+    steps, values = llc.step[ok].astype(float), llc.llc[ok]
+    start, low = float(values[0]), float(values.min())
+    at_grok = float(np.interp(run.grok_step, steps, values))
+    return (start - at_grok) / (start - low)
+
+
+def check_complexity_timing(answer: object, weight_decay: float = 1.0) -> Feedback:
+    """Does the measured LLC do most of its fall "before", "at" or "after" the grok step?"""
+    aliases = {
+        "before": "before", "earlier": "before", "during the plateau": "before",
+        "at": "at", "at the jump": "at", "at grokking": "at",
+        "after": "after", "later": "after",
+    }  # fmt: skip
+    if answer is None:
+        return _not_answered('"at"')
+    picked = _choice(answer, aliases)
+    if picked is None:
+        return Feedback(False, f'Answer "before", "at" or "after"; got {answer!r}.')
+    wd = _check_weight_decay(weight_decay)
+    seed = median_seed(wd)
+    share = fall_done_by_grok(wd, seed)
+    truth = "before" if share >= 0.5 else "after"
+    grok = load_run(wd, seed).grok_step
+    why = (
+        f"On the shipped run (weight decay {wd:g}, seed {seed}) {share:.0%} of the LLC's fall "
+        f"was done by the grok step ({grok:,}). The drawn model's complexity also slides "
+        "down through the plateau, but a drawing is not evidence: what shows it is the "
+        "measured curve. Weight decay shrinks the memorizing weights while the Fourier "
+        "circuit forms; by the time test accuracy jumps, most of the simplifying is over."
+    )
+    return Feedback(picked == truth, why)
+
+
+# -- exercise 3: how long is the plateau, and how much does it vary?
+
+
+def delay_ratios(weight_decay: float = 1.0) -> dict[int, float]:
+    """grok step / memorization step for every sweep seed at ``weight_decay`` that grokked."""
+    sweep = load_sweep()
+    rows = sweep.rows(_check_weight_decay(weight_decay), SWEEP_TRAIN_FRACTION)
+    out = {}
+    for i in rows:
+        mem, grok = sweep.memorization_step[i], sweep.grok_step[i]
+        if np.isfinite(mem) and np.isfinite(grok):
+            out[int(sweep.seed[i])] = float(grok / mem)
+    return dict(sorted(out.items()))
+
+
+def check_grok_delay(times_later: object, weight_decay: float = 1.0) -> Feedback:
+    """How many times later than memorization does the network generalize?
+
+    Right within 15% of any shipped seed's ``grok_step / memorization_step`` (or
+    anywhere between the fastest and the slowest seed): seeds differ, and a
+    student who read another seed's run is right about that run.
+    """
+    if times_later is None:
+        return _not_answered("5")
+    guess = _number(times_later)
+    if guess is None or guess <= 0:
+        return Feedback(False, f"Give a positive number, e.g. 5; got {times_later!r}.")
+    ratios = delay_ratios(weight_decay)
+    sweep = load_sweep()
+    rows = sweep.rows(_check_weight_decay(weight_decay), SWEEP_TRAIN_FRACTION)
+    mems = sweep.memorization_step[rows]
+    if not ratios:
+        raise ValueError(f"no seed groks at weight_decay={weight_decay!r}")
+    values = np.array(list(ratios.values()))
+    lo, hi, med = float(values.min()), float(values.max()), float(np.median(values))
+    near = any(abs(guess - r) <= 0.15 * r for r in values)
+    right = near or lo <= guess <= hi
+    listing = ", ".join(f"seed {s}: {r:.0f}×" for s, r in ratios.items())
+    why = (
+        f"At weight decay {weight_decay:g} the {len(values)} seeds generalized {lo:.0f} to "
+        f"{hi:.0f} times later than they memorized (median {med:.0f}×; {listing}). "
+        f"Memorization takes {np.nanmin(mems):.0f} to {np.nanmax(mems):.0f} steps on every "
+        "seed; the grok step varies much more, because each seed draws its own train/test "
+        "split and starting weights, and the slow drift across the plateau amplifies "
+        "those small differences."
+    )
+    return Feedback(right, why)
+
+
+# -- exercise 4: which weight decays grok within a budget?
+
+
+def check_which_grok(weight_decays: object, budget: int = DEFAULT_BUDGET) -> Feedback:
+    """Which weight decays of the sweep have their median seed grok within ``budget`` steps?
+
+    ``budget`` must lie at least 10% away from every median grok step, so that the
+    answer does not hinge on a few steps.
+    """
+    if isinstance(budget, bool) or not isinstance(budget, numbers.Integral) or budget <= 0:
+        raise ValueError(f"budget must be an int > 0, got {budget!r}")
+    summary = grok_summary()
+    pairs = zip(summary.weight_decay, summary.median, strict=True)
+    medians = {float(w): float(m) for w, m in pairs}
+    finite = {w: m for w, m in medians.items() if np.isfinite(m)}
+    close = [w for w, m in finite.items() if abs(m - budget) < BUDGET_MARGIN * m]
+    if close:
+        raise ValueError(
+            f"budget {budget} is within {BUDGET_MARGIN:.0%} of the median grok step of "
+            f"weight decay {close}: choose another"
+        )
+    if weight_decays is None:
+        return _not_answered("[1, 2]")
+    try:
+        chosen = {float(x) for x in weight_decays}  # type: ignore[union-attr]
+    except (TypeError, ValueError, OverflowError):
+        return Feedback(False, f"Give a list of weight decays, e.g. [1, 2]; got {weight_decays!r}.")
+    unknown = {x for x in chosen if not any(math.isclose(x, w) for w in medians)}
+    if unknown:
+        return Feedback(
+            False, f"Choose among the sweep's {sorted(medians)}; {sorted(unknown)} are not there."
+        )
+    chosen = {w for w in medians if any(math.isclose(x, w) for x in chosen)}
+    truth = {w for w, m in medians.items() if np.isfinite(m) and m <= budget}
+    late = sorted(w for w, m in medians.items() if np.isfinite(m) and m > budget)
+    never = sorted(w for w, m in medians.items() if not np.isfinite(m))
+    table = ", ".join(f"{w:g}: {m:,.0f}" for w, m in medians.items() if np.isfinite(m))
+    why = (
+        f"Median grok step by weight decay: {table}. Within {budget:,} steps: "
+        f"{_listed(sorted(truth))}. Weight decay {_listed(late)} grok later: those runs are "
+        f"late, not failed. With {_listed(never)}, fewer than half of the seeds grok within "
+        f"{summary.budget:,} steps: the pull toward small weights is too weak to carry "
+        "them off the memorizing solution in time."
+    )
+    return Feedback(chosen == truth, why)
+
+
+# -- exercise 5: how much data does it take?
+
+
+def smallest_grokking_fraction(weight_decay: float = 1.0) -> float | None:
+    """The smallest train fraction whose phase-diagram cell mostly groks, at ``weight_decay``."""
+    phase = phase_summary()
+    hits = np.flatnonzero(np.isclose(phase.weight_decay, float(weight_decay)))
+    if hits.size == 0:
+        raise ValueError(
+            f"weight_decay must be one of the phase diagram's {phase.weight_decay.tolist()}, "
+            f"got {weight_decay!r}"
+        )
+    row = phase.outcome[hits[0]]
+    grok = np.flatnonzero(row == OUTCOMES.index("grokked"))
+    return float(phase.train_fraction[grok[0]]) if grok.size else None
+
+
+def check_smallest_fraction(fraction: object, weight_decay: float = 1.0) -> Feedback:
+    """At ``weight_decay``, what is the smallest train fraction at which most seeds grok?"""
+    if fraction is None:
+        return _not_answered("0.5")
+    guess = _number(fraction)
+    if guess is None or not 0 < guess < 1:
+        return Feedback(
+            False, f"Give a train fraction between 0 and 1, e.g. 0.5; got {fraction!r}."
+        )
+    phase = phase_summary()
+    truth = smallest_grokking_fraction(weight_decay)
+    i = int(np.flatnonzero(np.isclose(phase.weight_decay, float(weight_decay)))[0])
+    cells = ", ".join(
+        f"{f:g}: {OUTCOMES[o]}" for f, o in zip(phase.train_fraction, phase.outcome[i], strict=True)
+    )
+    why = (
+        f"At weight decay {weight_decay:g}, by train fraction ({phase.seeds} seeds each, "
+        f"{load_sweep().budget:,} steps): {cells}. With fewer training pairs a lookup "
+        "table is cheap and many rules fit the few examples, so the network has less "
+        "reason, and less evidence, to find the one true rule; Power et al. found that "
+        "smaller training sets need far more steps to generalize."
+    )
+    right = truth is not None and math.isclose(guess, truth, abs_tol=1e-9)
+    return Feedback(right, why)
