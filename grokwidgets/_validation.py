@@ -96,9 +96,12 @@ class Integer(Constraint):
         self.low, self.high, self.joint = low, high, joint
 
     def check(self, name: str, value: object) -> int:
-        if not _is_int(value):
+        if type(value) is int:  # the common case, without the ABC check
+            v = value
+        elif _is_int(value):
+            v = int(value)  # type: ignore[call-overload]
+        else:
             raise self.fail(name, "an int", value)
-        v = int(value)  # type: ignore[call-overload]
         low, high = self.low, self.high
         if (low is not None and v < low) or (high is not None and v > high):
             if self.joint and low is not None and high is not None:
@@ -137,12 +140,15 @@ class Real(Constraint):
         self.gt, self.ge, self.lt, self.le, self.joint = gt, ge, lt, le, joint
 
     def check(self, name: str, value: object) -> float:
-        if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        if type(value) is float:  # the common case, without the ABC check
+            v = value
+        elif isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
             raise self.fail(name, "a real number", value)
-        try:
-            v = float(value)
-        except OverflowError:  # an int beyond the float range
-            raise self.fail(name, "finite", value) from None
+        else:
+            try:
+                v = float(value)
+            except OverflowError:  # an int beyond the float range
+                raise self.fail(name, "finite", value) from None
         if not math.isfinite(v):
             raise self.fail(name, "finite", value)
         low_bad = (self.gt is not None and v <= self.gt) or (self.ge is not None and v < self.ge)
@@ -177,7 +183,7 @@ class Options(Constraint):
 
     def check(self, name: str, value: object) -> Any:
         try:
-            hit = any(type(value) is type(o) and value == o for o in self.options)
+            hit = any(isinstance(value, type(o)) and value == o for o in self.options)
         except (TypeError, ValueError):  # an array compared with a string, say
             hit = False
         if not hit:

@@ -32,7 +32,14 @@ import math
 
 import numpy as np
 
-__all__ = ["GRADIENT_SHARE", "RHAT_MAX", "failed_checks", "sampler_failed", "split_rhat"]
+__all__ = [
+    "GRADIENT_SHARE",
+    "RHAT_MAX",
+    "effective_sample_size",
+    "failed_checks",
+    "sampler_failed",
+    "split_rhat",
+]
 
 #: Largest split R-hat of the chains' loss traces that counts as agreement (the
 #: customary threshold of Gelman et al.; Stan's tools warn above 1.01 for long chains,
@@ -40,6 +47,61 @@ __all__ = ["GRADIENT_SHARE", "RHAT_MAX", "failed_checks", "sampler_failed", "spl
 RHAT_MAX = 1.1
 #: Largest share of the excess loss that the gradient at ``w_star`` may explain.
 GRADIENT_SHARE = 0.1
+
+
+def effective_sample_size(x: object) -> float:
+    """Effective number of independent draws in a 1-D chain.
+
+    Uses the autocorrelation summed up to Geyer's initial monotone sequence
+    (Geyer 1992), the estimator of Stan and ArviZ for a single chain, clipped to
+    ``[1, len(x)]``.
+
+    Parameters
+    ----------
+    x : array_like, shape (m,)
+        Finite draws of one chain, ``m >= 1``.
+
+    Returns
+    -------
+    float
+        ``len(x)`` for a constant or very short (< 4) chain.
+    """
+    if isinstance(x, str | bytes):
+        raise TypeError(f"x must be a 1-D array of floats, got {x!r}")
+    try:
+        with np.errstate(all="ignore"):
+            arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"x must be a 1-D array of floats, got {x!r}") from exc
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"x must be a non-empty 1-D array, got {x!r}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"x must be finite, got {x!r}")
+    # Rescale so the autocovariance cannot overflow (the ESS is scale-invariant).
+    scale = np.max(np.abs(arr))
+    if scale > 0:
+        arr = arr / scale
+    m = arr.size
+    if m < 4:
+        return float(m)
+    centred = arr - arr.mean()
+    if not np.any(centred):
+        return float(m)
+    spec = np.fft.rfft(centred, 2 * m)
+    acov = np.fft.irfft(spec * np.conj(spec), 2 * m)[:m] / m
+    if acov[0] <= 0:
+        return float(m)
+    rho = acov / acov[0]
+    pairs = rho[: 2 * ((m - 1) // 2)].reshape(-1, 2).sum(axis=1)
+    # Initial positive sequence: stop at the first non-positive pair sum (noise
+    # beyond it); then make it monotone, which trims the noisy tail further.
+    stop = np.flatnonzero(pairs <= 0)
+    pairs = pairs[: stop[0]] if stop.size else pairs
+    if pairs.size == 0:
+        return float(m)
+    pairs = np.minimum.accumulate(pairs)
+    tau = -1.0 + 2.0 * pairs.sum()
+    return float(np.clip(m / tau, 1.0, m))
 
 
 def split_rhat(traces: np.ndarray) -> float:
