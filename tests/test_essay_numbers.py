@@ -288,6 +288,11 @@ QUOTES = [
             f"{100 * fit_inverse_law().r2:.0f}",
         ),
     ),
+    (
+        "grokking.md",
+        "A power law fitted on log-log axes has exponent {},",
+        lambda: (_minus(-fit_inverse_law().slope),),
+    ),
     # -- the network
     (
         "grokking.md",
