@@ -428,3 +428,39 @@ def test_one_hot_inputs_grok_too():
     assert run.config.param_shapes == {"w_a": (53, 128), "w_b": (53, 128), "w_out": (128, 53)}
     assert run.memorization_step is not None and run.grok_step is not None
     assert run.grok_step >= 5 * run.memorization_step
+
+
+# --------------------------------------------------------------------------- one source
+
+
+def test_train_and_trainer_take_runconfigs_settings():
+    # RunConfig is the one place the settings are written: train's and Trainer's
+    # signatures come from its fields, with the old positional order and embed_dim
+    # keyword-only.
+    import dataclasses
+    import inspect
+
+    fields = {f.name: f.default for f in dataclasses.fields(RunConfig)}
+    for fn, extra in ((train, ["checkpoint_steps", "callback"]), (Trainer, ["checkpoint_steps"])):
+        params = inspect.signature(fn).parameters
+        assert list(params) == [
+            *("p", "op", "train_fraction", "weight_decay", "lr", "hidden", "steps"),
+            *("seed", "eval_every", *extra, "embed_dim"),
+        ]
+        assert {k: params[k].default for k in fields} == fields
+        assert params["embed_dim"].kind is inspect.Parameter.KEYWORD_ONLY
+    # Positional calls keep their meaning, and unknown settings are a TypeError.
+    t = Trainer(7, "+", 0.4, 1.0, 1e-2, 8, 5, 3, 1, None, embed_dim=4)
+    assert t.config == RunConfig(p=7, hidden=8, steps=5, seed=3, eval_every=1, embed_dim=4)
+    with pytest.raises(TypeError, match="width"):
+        train(width=3)
+    assert "train_fraction : float, default 0.4" in train.__doc__
+
+
+def test_errors_are_one_class_that_is_both_value_and_type_error():
+    from grokwidgets._validation import InvalidParameterError
+
+    for bad in ({"lr": 0.0}, {"steps": 1.5}, {"op": "^"}):
+        with pytest.raises(InvalidParameterError) as info:
+            RunConfig(**bad)
+        assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)

@@ -644,3 +644,17 @@ def test_real_network_llc_falls_after_grokking():
             assert np.isfinite(est.llc) and not est.diverged.any()
             llc[step] = est.llc
     assert llc[final] < 0.25 * llc[memorized], llc
+
+
+def test_toy_loss_lives_in_its_own_module_and_the_sampler_skips_its_checks():
+    from grokwidgets import slt, toyloss
+
+    assert slt.ToyLoss is toyloss.ToyLoss
+    toy = ToyLoss.regular(2)
+    # The variant estimate_llc calls (under np.errstate(all="ignore")) checks the
+    # shape only: inf instead of an error.
+    with np.errstate(all="ignore"):
+        loss, _ = toy.sampler_loss_and_grad(np.array([1e200, 0.0]), None)
+    assert loss == math.inf
+    with pytest.raises(ValueError, match="w must be a 1-D array of 2 floats"):
+        toy.sampler_loss_and_grad(np.zeros(3), None)

@@ -245,6 +245,7 @@ class _Net:
         return loss, correct
 
 
+@validate_params({"config": _CONFIG})
 def model_logits(
     params: Mapping[str, np.ndarray], config: RunConfig, a: np.ndarray, b: np.ndarray
 ) -> np.ndarray:

@@ -27,6 +27,7 @@ from grokwidgets._validation import (
 )
 from grokwidgets.experiment.blas import single_threaded_blas
 from grokwidgets.experiment.config import (
+    CONSTRAINTS,
     MAX_STEPS,
     SETTINGS_DOC,
     RunConfig,
@@ -346,3 +347,6 @@ _TRAIN_SIGNATURE = settings_signature(_CKPT, _CALLBACK_PARAM)
 Trainer.__init__.__signature__ = _TRAINER_SIGNATURE  # type: ignore[attr-defined]
 train.__signature__ = _TRAIN_SIGNATURE  # type: ignore[attr-defined]
 train.__doc__ = (train.__doc__ or "") % {"settings": SETTINGS_DOC}
+# Both check their settings by building a RunConfig: its constraints are theirs.
+train.__parameter_constraints__ = CONSTRAINTS  # type: ignore[attr-defined]
+Trainer.__parameter_constraints__ = CONSTRAINTS  # type: ignore[attr-defined]
