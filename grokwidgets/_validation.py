@@ -47,6 +47,7 @@ __all__ = [
     "Options",
     "Real",
     "as_array",
+    "as_float_array",
     "check_params",
     "constraints_of",
     "describe",
@@ -363,3 +364,17 @@ def as_array(name: str, x: object) -> np.ndarray:
         return np.asarray(x)
     except (TypeError, ValueError):
         raise InvalidParameterError(f"{name} must be an array, got {x!r}") from None
+
+
+def as_float_array(name: str, x: object, what: str) -> np.ndarray:
+    """``x`` as a float64 array, or an error ``"{name} must be {what}, got ..."``.
+
+    Strings, bytes and None are refused (numpy would read ``"1"`` as a number), and
+    so is anything numpy cannot turn into floats (ragged lists, ``object()``).
+    """
+    if isinstance(x, str | bytes) or x is None:
+        raise InvalidParameterError(f"{name} must be {what}, got {x!r}")
+    try:
+        return np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidParameterError(f"{name} must be {what}, got {x!r}") from exc

@@ -32,6 +32,8 @@ import math
 
 import numpy as np
 
+from grokwidgets._validation import as_float_array
+
 __all__ = [
     "GRADIENT_SHARE",
     "RHAT_MAX",
@@ -66,13 +68,8 @@ def effective_sample_size(x: object) -> float:
     float
         ``len(x)`` for a constant or very short (< 4) chain.
     """
-    if isinstance(x, str | bytes):
-        raise TypeError(f"x must be a 1-D array of floats, got {x!r}")
-    try:
-        with np.errstate(all="ignore"):
-            arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise ValueError(f"x must be a 1-D array of floats, got {x!r}") from exc
+    with np.errstate(all="ignore"):
+        arr = as_float_array("x", x, "a 1-D array of floats")
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"x must be a non-empty 1-D array, got {x!r}")
     if not np.all(np.isfinite(arr)):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grokwidgets._validation import Integer, readonly, validate_params
+from grokwidgets._validation import Integer, as_float_array, readonly, validate_params
 
 __all__ = ["ToyLoss"]
 
@@ -93,12 +93,7 @@ class ToyLoss:
     def _check_w(self, w: object, *, stack: bool, finite: bool = True) -> np.ndarray:
         # w as a float64 array of shape (d,), or with stack also (m, d).
         what = f"a 1-D array of {self.d} floats" + (f" or a stack (m, {self.d})" if stack else "")
-        if isinstance(w, str | bytes) or w is None:
-            raise TypeError(f"w must be {what}, got {w!r}")
-        try:
-            arr = np.asarray(w, dtype=np.float64)
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise TypeError(f"w must be {what}, got {w!r}") from exc
+        arr = as_float_array("w", w, what)
         if arr.shape[-1:] != (self.d,) or arr.ndim > (2 if stack else 1):
             raise ValueError(f"w must be {what}, got shape {arr.shape}: {w!r}")
         if finite and not np.all(np.isfinite(arr)):
