@@ -302,6 +302,7 @@ def make_loss_and_grad(
 
     Examples
     --------
+    >>> from grokwidgets.experiment import train
     >>> run = train(steps=1, eval_every=1)
     >>> lg = make_loss_and_grad(run)
     >>> w = flatten_params(run.final_params, run.config)
