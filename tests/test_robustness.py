@@ -628,33 +628,35 @@ def _check_feedback(res, kwargs, caught):
     assert isinstance(res, classroom.Feedback)
     assert isinstance(res.message, str) and res.message
     # No NaN or inf among the numbers it works out (the student's own answer may be one).
-    student = kwargs.get("predicted_step", kwargs.get("weight_decays", kwargs.get("times_later")))
+    answers = ("answer", "gap", "times_later", "weight_decays", "fraction")
+    student = next((kwargs[k] for k in answers if k in kwargs), None)
     with contextlib.suppress(Exception):
         if not finite(student):  # the student's own NaN or inf may be quoted back
             return
     assert not re.search(r"\b(nan|inf)\b", res.message.lower()), res.message
 
 
-spec(
-    "classroom.check_doubling",
-    call=classroom.check_doubling,
-    valid=lambda: {"predicted_step": 500, "regularization": 0.5},
-)(_check_feedback)
-spec(
-    "classroom.check_which_grok",
-    call=classroom.check_which_grok,
-    valid=lambda: {"weight_decays": [1, 2], "budget": 1500, "seed": 0},
-)(_check_feedback)
-spec(
-    "classroom.check_complexity_at_transition",
-    call=classroom.check_complexity_at_transition,
-    valid=lambda: {"answer": "fall"},
-)(_check_feedback)
-spec(
-    "classroom.check_grok_delay",
-    call=classroom.check_grok_delay,
-    valid=lambda: {"times_later": 10, "weight_decay": 1.0, "seed": 0},
-)(_check_feedback)
+for _name, _valid in {
+    "check_simpler_at_equal_loss": {"answer": "generalizing", "level": 3e-3},
+    "check_free_energy_gap": {"gap": 1400.0, "level": 3e-3},
+    "check_complexity_timing": {"answer": "before", "weight_decay": 1.0},
+    "check_grok_delay": {"times_later": 10, "weight_decay": 1.0},
+    "check_which_grok": {"weight_decays": [1, 2], "budget": 1000},
+    "check_smallest_fraction": {"fraction": 0.3, "weight_decay": 1.0},
+}.items():
+    spec(f"classroom.{_name}", call=getattr(classroom, _name), valid=lambda v=_valid: dict(v))(
+        _check_feedback
+    )
+
+
+@spec(
+    "classroom.fall_done_by_grok",
+    call=classroom.fall_done_by_grok,
+    valid=lambda: {"weight_decay": 1.0, "seed": None},
+)
+def _check_fall_done(res, kwargs, caught):
+    assert isinstance(res, float) and 0 <= res <= 1
+
 
 # -- plots.render
 
@@ -994,6 +996,42 @@ KNOWN_ISSUES: list[KnownIssue] = []
 
 #: Defects once in KNOWN_ISSUES, now fixed: their repros must keep the contract.
 FIXED_ISSUES: list[KnownIssue] = []
+
+
+def _error_hides_it(spec_name: str, kwargs: dict[str, Any], arg: str) -> Callable[[], object]:
+    """A repro: call ``spec_name`` with ``kwargs``; an error must name ``arg`` and its value."""
+
+    def repro() -> object:
+        try:
+            return SPECS[spec_name].call(**kwargs)
+        except (ValueError, TypeError) as exc:
+            if names_argument(str(exc), arg) and mentions_value(str(exc), kwargs[arg]):
+                raise
+            raise RuntimeError(f"hides {arg}={kwargs[arg]!r}: {exc}") from exc
+
+    return repro
+
+
+# classroom's settings (not the student's answer) are not all checked: None, a huge
+# int or -0.0 gets Python's or numpy's own error (TypeError, OverflowError), or one
+# that does not show the value. One issue per argument, with one repro each.
+for _spec, _arg, _valid, _bad in (
+    ("check_free_energy_gap", "level", {"gap": 1400.0}, None),
+    ("check_simpler_at_equal_loss", "level", {"answer": "generalizing"}, None),
+    ("check_smallest_fraction", "weight_decay", {"fraction": 0.3}, None),
+    ("check_complexity_timing", "weight_decay", {"answer": "before"}, -0.0),
+    ("check_which_grok", "budget", {"weight_decays": [1, 2]}, 10**400),
+    ("fall_done_by_grok", "weight_decay", {}, 10**400),
+):
+    KNOWN_ISSUES.append(
+        KnownIssue(
+            f"classroom.{_spec}",
+            (_arg,),
+            lambda value, exc: True,
+            _error_hides_it(f"classroom.{_spec}", {**_valid, _arg: _bad}, _arg),
+            f"{_arg} is not checked: {_bad!r:.20} gets an error naming neither it nor the value",
+        )
+    )
 
 
 def _estimates(est: Any) -> tuple:
