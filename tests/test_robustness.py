@@ -1361,6 +1361,33 @@ def test_declared_constraints_reject_what_they_forbid(name):
             assert mentions_value(message, value), f"{shown} does not show the value: {message}"
 
 
+def test_validate_params_checks_every_way_an_argument_arrives():
+    from grokwidgets._validation import AnyOf, Integer, Options, Real, validate_params
+
+    @validate_params({"n": Integer(1), "x": Real(gt=0, le=1), "how": Options(("a", "b"))})
+    def f(n, x=0.5, *, how="a", free=None):
+        return n, x, how
+
+    assert f(np.int64(3), 1) == (3, 1.0, "a")  # normalized: int, float
+    assert f(n=2, x=np.float32(0.25), how="b") == (2, 0.25, "b")
+    assert type(f(2)[1]) is float and f.__wrapped__ is not f
+    assert inspect.signature(f) == inspect.signature(f.__wrapped__)
+    for call, message in (
+        (lambda: f(0), "n must be an int >= 1, got 0"),
+        (lambda: f(True), "n must be an int, got True"),
+        (lambda: f(1, 0.0), r"x must be in \(0, 1\], got 0.0"),
+        (lambda: f(1, x=math.nan), "x must be finite, got nan"),
+        (lambda: f(1, how="c"), "how must be one of 'a', 'b', got 'c'"),
+    ):
+        with pytest.raises(InvalidParameterError, match=message):
+            call()
+    with pytest.raises(TypeError, match="no parameter 'm'"):
+        validate_params({"m": Integer()})(f.__wrapped__)
+    with pytest.raises(InvalidParameterError):  # a default its constraint refuses
+        validate_params({"x": Real(gt=1)})(f.__wrapped__)
+    assert AnyOf(Integer(0), none=True).check("k", None) is None
+
+
 def _first_warning(out: Outcome, s: Spec) -> BaseException:
     for w in out.caught:
         if not issubclass(w.category, s.warns):
