@@ -10,7 +10,11 @@ the commands work offline (a teacher in a classroom with no network).
     python3 tasks.py serve --preheat  # ... keeping 2 kernels ready (for a class)
     python3 tasks.py test [ARGS...]   # the whole test suite (ARGS go to pytest)
     python3 tasks.py bench NAME       # a script in benchmarks/, e.g. latency
+    python3 tasks.py build [ARGS...]  # the static site (scripts/build_site.py)
     python3 tasks.py setup            # just the set-up step
+
+Bad input (an unknown command, a malformed option) exits with code 2 and one line
+on stderr naming the option and the value.
 
 Browser tests need Debian's ``chromium`` at /usr/bin/chromium; ``test`` installs it
 with apt-get when it is missing and we run as root, and otherwise says how.
@@ -18,13 +22,16 @@ with apt-get when it is missing and we run as root, and otherwise says how.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 import venv
 from pathlib import Path
+from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -78,9 +85,33 @@ def ensure_chromium() -> None:
         )
 
 
+class UsageError(Exception):
+    """Bad input on the command line: one line for stderr, exit code 2."""
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _serving_module():
+    """grokwidgets/serving.py of this checkout, loaded by path: it needs the standard
+    library only, so its argument parser checks ``serve``'s arguments before set-up."""
+    spec = importlib.util.spec_from_file_location(
+        "_grokwidgets_serving_cli", ROOT / "grokwidgets" / "serving.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def serve(extra: list[str]) -> int:
+    # Its parser prints one line and exits 2 on bad input, as ours does.
+    parser = _serving_module().argument_parser(prog="tasks.py serve")
+    args, _ = parser.parse_known_args(extra)
     setup()
-    say(f"serving the essay at http://127.0.0.1:{PORT}  (Ctrl-C stops)")
+    say(f"serving the essay at http://{args.ip}:{args.port}  (Ctrl-C stops)")
     # grokwidgets.serving adds our offline Voila template and the hardened websocket.
     cmd = [PY, "-m", "grokwidgets.serving", f"--port={PORT}", *extra]
     try:
@@ -96,32 +127,74 @@ def test(extra: list[str]) -> int:
 
 
 def bench(extra: list[str]) -> int:
-    setup()
+    names = sorted(p.stem for p in (ROOT / "benchmarks").glob("*.py") if not p.stem.startswith("_"))
     if not extra:
-        names = sorted(p.stem for p in (ROOT / "benchmarks").glob("*.py"))
-        sys.exit("usage: python3 tasks.py bench NAME [ARGS]; NAME is one of: " + ", ".join(names))
-    script = ROOT / "benchmarks" / f"{extra[0]}.py"
-    if not script.exists():
-        sys.exit(f"no benchmark named {extra[0]!r} in benchmarks/")
+        raise UsageError(
+            "tasks.py bench: a benchmark NAME is required, one of: " + ", ".join(names)
+        )
+    if extra[0] not in names:
+        raise UsageError(
+            f"tasks.py bench: argument NAME: no benchmark named {extra[0]!r}; "
+            "use one of: " + ", ".join(names)
+        )
+    setup()
     ensure_chromium()
+    script = ROOT / "benchmarks" / f"{extra[0]}.py"
     return subprocess.call([str(PY), str(script), *extra[1:]], cwd=ROOT)
 
 
+BUILD_SCRIPT = ROOT / "scripts" / "build_site.py"
+
+
+def build(extra: list[str]) -> int:
+    """The static site, by ``scripts/build_site.py`` in the project's environment."""
+    if not BUILD_SCRIPT.exists():
+        raise UsageError("tasks.py build: the static build is not available yet")
+    setup()
+    return subprocess.call([str(PY), str(BUILD_SCRIPT), *extra], cwd=ROOT)
+
+
+def setup_command(extra: list[str]) -> int:
+    if extra:
+        raise UsageError(f"tasks.py setup: unrecognized arguments: {' '.join(extra)}")
+    setup()
+    ensure_chromium()
+    return 0
+
+
+COMMANDS = {"setup": setup_command, "serve": serve, "test": test, "bench": bench, "build": build}
+
+
+def argument_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(
+        prog="tasks.py",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+        allow_abbrev=False,
+    )
+    parser.add_argument("command", choices=list(COMMANDS), help="what to do")
+    parser.add_argument(
+        "args", nargs=argparse.REMAINDER, help="passed on (to Voila, pytest, the benchmark)"
+    )
+    return parser
+
+
 def main(argv: list[str]) -> int:
-    commands = {"serve": serve, "test": test, "bench": bench}
-    if not argv or argv[0] in {"-h", "--help"}:
+    if not argv:
         print(__doc__)
         return 0
-    if argv[0] == "setup":
-        setup()
-        ensure_chromium()
-        return 0
-    if argv[0] not in commands:
-        print(
-            f"unknown command {argv[0]!r}; use one of: setup, serve, test, bench", file=sys.stderr
-        )
+    try:
+        if argv[0].startswith("-") and argv[0] not in {"-h", "--help"}:
+            raise UsageError(
+                f"tasks.py: unrecognized option {argv[0]!r} before the command; "
+                "use one of: " + ", ".join(COMMANDS)
+            )
+        ns = argument_parser().parse_args(argv)
+        return COMMANDS[ns.command](ns.args)
+    except UsageError as err:
+        print(err, file=sys.stderr)
         return 2
-    return commands[argv[0]](argv[1:])
 
 
 if __name__ == "__main__":

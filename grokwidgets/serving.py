@@ -29,11 +29,13 @@ needs jupyter_server, is built on first access).
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: A Jupyter data directory: holds ``voila/templates/grokwidgets``.
@@ -168,35 +170,90 @@ def __getattr__(name: str) -> type:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port in 1-65535, got {text!r}")
+    return port
+
+
+def _pool_size(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of kernels >= 0, got {text!r}"
+        ) from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of kernels >= 0, got {text!r}")
+    return n
+
+
+def _theme(text: str) -> str:
+    if text not in THEMES:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(THEMES)}, got {text!r}")
+    return text
+
+
+def argument_parser(prog: str = "python -m grokwidgets.serving") -> argparse.ArgumentParser:
+    """The serving command line: our options; every other argument goes to Voila.
+
+    Errors (a missing or malformed value) are one line naming the option and the
+    value, exit code 2. ``tasks.py serve`` checks its arguments with this parser too.
+    """
+    parser = _OneLineParser(
+        prog=prog,
+        description="Serve the grokwidgets essay with Voila (offline template, hardened "
+        "kernel websocket). Arguments not listed here are passed to Voila.",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--port", type=_port, default=PORT, help=f"default {PORT}")
+    parser.add_argument(
+        "--ip",
+        "--Voila.ip",
+        dest="ip",
+        default="127.0.0.1",
+        help="the address to listen on (default 127.0.0.1; 0.0.0.0 for a class)",
+    )
+    parser.add_argument(
+        "--preheat",
+        type=_pool_size,
+        nargs="?",
+        const=PREHEAT_POOL,
+        default=0,
+        metavar="N",
+        help=f"keep N kernels ready with the essay already run (alone: {PREHEAT_POOL})",
+    )
+    parser.add_argument(
+        "--theme",
+        type=_theme,
+        default="auto",
+        metavar="|".join(THEMES),
+        help="the page's colours: follow each reader's browser (auto), or fixed",
+    )
+    return parser
+
+
+def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    """Our options and the arguments left for Voila; exits 2 on bad input."""
+    return argument_parser().parse_known_args(list(argv))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    port = PORT
-    preheat = 0
-    ip = "127.0.0.1"
-    theme = "auto"
-    rest: list[str] = []
-    it = iter(args)
-    for arg in it:
-        if arg.startswith("--port="):
-            port = int(arg.split("=", 1)[1])
-        elif arg == "--port":
-            port = int(next(it))
-        elif arg == "--preheat":
-            preheat = PREHEAT_POOL
-        elif arg.startswith("--preheat="):
-            preheat = int(arg.split("=", 1)[1])
-        elif arg.startswith("--theme="):
-            theme = arg.split("=", 1)[1]
-        elif arg == "--theme":
-            theme = next(it, "")
-        elif arg.startswith(("--ip=", "--Voila.ip=")):
-            ip = arg.split("=", 1)[1]  # Voila takes one address: replace the default
-        else:
-            rest.append(arg)
-    if theme not in THEMES:
-        print(f"--theme must be one of {', '.join(THEMES)}, got {theme!r}", file=sys.stderr)
-        return 2
-    cmd = voila_command(port=port, ip=ip, extra=rest, preheat=preheat, theme=theme)
+    args, rest = parse_args(sys.argv[1:] if argv is None else argv)
+    cmd = voila_command(
+        port=args.port, ip=args.ip, extra=rest, preheat=args.preheat, theme=args.theme
+    )
     if os.name == "posix":
         # Become Voila, so that Ctrl-C and signals reach it directly.
         os.chdir(REPO_ROOT)
