@@ -3,8 +3,8 @@
 
 Needs only Python 3.11+ (standard library). Each command first makes sure the
 project's virtual environment ``.venv`` exists and holds the package with its test
-extras; the install is redone only when ``pyproject.toml`` changes, so once set up
-the commands work offline (a teacher in a classroom with no network).
+extras; the install is redone only when ``pyproject.toml`` or ``voila.json`` changes,
+so once set up the commands work offline (a teacher in a classroom with no network).
 
     python3 tasks.py serve            # the essay with Voila at http://127.0.0.1:8866
     python3 tasks.py serve --preheat  # ... keeping 2 kernels ready (for a class)
@@ -54,7 +54,12 @@ def setup() -> None:
     """Create .venv and install the package (editable) with its test extras."""
     if sys.version_info < (3, 11):  # noqa: UP036 (a user may run it with an older python3)
         sys.exit(f"grokwidgets needs Python 3.11 or newer; this is {sys.version.split()[0]}")
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    # voila.json is installed too (as <prefix>/etc/jupyter/voila.json): a change to it
+    # needs a re-install, as one to pyproject.toml does.
+    digest = hashlib.sha256()
+    for name in ("pyproject.toml", "voila.json"):
+        digest.update((ROOT / name).read_bytes())
+    want = digest.hexdigest()
     if PY.exists() and STAMP.exists() and STAMP.read_text().strip() == want:
         return
     if not PY.exists():

@@ -96,6 +96,9 @@ class VoilaServer:
     ``python3 tasks.py serve --preheat=N`` does). Use as a context manager, or call
     :meth:`start` and :meth:`stop` (idempotent).
     Voila's output goes to ``log_path`` (read it with :meth:`log_tail`).
+    ``plain=True`` runs a bare ``python -m voila NOTEBOOK`` in ``cwd`` with the
+    caller's environment (no ``grokwidgets.serving`` arguments, no ``JUPYTER_PATH``),
+    as a user who runs ``voila`` elsewhere would.
     """
 
     def __init__(
@@ -107,6 +110,8 @@ class VoilaServer:
         startup_timeout: float = 60.0,
         extra_args: tuple[str, ...] = (),
         preheat: int = 0,
+        cwd: str | os.PathLike[str] = ROOT,
+        plain: bool = False,
     ) -> None:
         self.notebook = Path(notebook)
         self.log_path = Path(log_path)
@@ -114,6 +119,8 @@ class VoilaServer:
         self.startup_timeout = startup_timeout
         self.extra_args = extra_args
         self.preheat = preheat
+        self.cwd = Path(cwd)
+        self.plain = plain
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -125,18 +132,24 @@ class VoilaServer:
         serving = _serving()
         if not self.notebook.exists():
             raise FileNotFoundError(f"no notebook to serve at {self.notebook}")
-        cmd = serving.voila_command(
-            self.notebook,
-            self.port,
-            python=sys.executable,
-            extra=self.extra_args,
-            preheat=self.preheat,
-        )
+        if self.plain:
+            cmd = [sys.executable, "-m", "voila", "--no-browser", f"--port={self.port}"]
+            cmd += [*self.extra_args, str(self.notebook)]
+            env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
+        else:
+            cmd = serving.voila_command(
+                self.notebook,
+                self.port,
+                python=sys.executable,
+                extra=self.extra_args,
+                preheat=self.preheat,
+            )
+            env = serving.voila_env()
         self._log = open(self.log_path, "wb")  # closed in stop()
         self.proc = subprocess.Popen(
             cmd,
-            cwd=ROOT,
-            env=serving.voila_env(),
+            cwd=self.cwd,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
