@@ -16,7 +16,9 @@ that disagree or left the basin, a value above ``d / 2``), the step is
 recalibrated: the estimate is made again with the next, smaller step size of
 :data:`CALIBRATION`, each with the draws to cover the same distance, the way
 devinterp's epsilon sweep picks a step size. The first estimate that passes is
-kept; if none does, the last one is kept and flagged. Every estimate carries its
+kept; if none does, the last one is kept and flagged. A recalibrated estimate that
+is more than :data:`STEP_RATIO` times away from the default step's is flagged as
+well (the step size, not the basin, sets it). Every estimate carries its
 settings, its diagnostics and, when it is not valid, the reasons
 (:mod:`grokwidgets.llc_checks`).
 """
@@ -43,13 +45,16 @@ from grokwidgets.experiment import (
 from grokwidgets.llc_checks import sampler_failed
 from grokwidgets.slt import LLCEstimate, LLCWarning, estimate_llc
 
-__all__ = ["CALIBRATION", "EXCESS_LOSS_SHARE", "LLCCurve", "estimate_at", "llc_curve"]
+__all__ = ["CALIBRATION", "EXCESS_LOSS_SHARE", "STEP_RATIO", "LLCCurve", "estimate_at", "llc_curve"]
 
 #: Step sizes tried in turn, with their draws per chain (the same distance,
 #: ``epsilon * draws``, each time); the first is the network default.
 CALIBRATION = ((1e-3, 200), (3e-4, 600))
 #: The excess-loss bound as a share of ``ln p``, the loss of a uniform guess.
 EXCESS_LOSS_SHARE = 0.5
+#: A recalibrated estimate more than this factor away from the one at the default
+#: step (itself flagged) is flagged too: the step size decides it.
+STEP_RATIO = 2.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,7 +140,7 @@ def estimate_at(
     if "epsilon" in estimator:
         attempts = ((float(estimator.pop("epsilon")), None),)  # type: ignore[arg-type]
     bound = EXCESS_LOSS_SHARE * math.log(p)
-    est = None
+    est = first = None
     for (epsilon, draws), child in zip(attempts, rng.spawn(len(attempts)), strict=True):
         kwargs = dict(estimator)
         if draws is not None and "num_draws" not in estimator:
@@ -155,7 +160,21 @@ def estimate_at(
             )
         if not sampler_failed(est.reasons):
             break
+        first = est if first is None else first
     assert est is not None
+    if (
+        first is not None
+        and est.valid
+        and math.isfinite(first.llc)
+        and not (1 / STEP_RATIO <= first.llc / est.llc <= STEP_RATIO)
+    ):
+        # The step size, not the basin, decides the number: a discretization bias
+        # too large to trust either estimate.
+        reason = (
+            f"depends on the step size ({first.llc:.3g} at epsilon "
+            f"{first.settings.epsilon:g}, {est.llc:.3g} at {est.settings.epsilon:g})"
+        )
+        est = dataclasses.replace(est, valid=False, reasons=(*est.reasons, reason))
     if train_acc < MEMORIZATION_ACCURACY:
         reason = f"not a memorized minimum (train accuracy {train_acc:.1%} < 99%)"
         est = dataclasses.replace(est, valid=False, reasons=(*est.reasons, reason))

@@ -151,7 +151,7 @@ def select_cell(artists: PhaseArtists, i: int, j: int) -> None:
     artists.selection.set_data(x, y)
 
 
-def draw_cell_curves(ax: Axes, max_runs: int = 8) -> list[tuple[Line2D, Line2D]]:
+def draw_cell_curves(ax: Axes, budget: int, max_runs: int = 8) -> list[tuple[Line2D, Line2D]]:
     """Empty (train, test) accuracy lines for ``max_runs`` runs (see ``update_cell_curves``)."""
     lines = []
     for _ in range(max_runs):
@@ -159,6 +159,7 @@ def draw_cell_curves(ax: Axes, max_runs: int = 8) -> list[tuple[Line2D, Line2D]]
         (test,) = ax.plot([], [], color=GROK, lw=1.2, alpha=0.9)
         lines.append((train, test))
     ax.set_ylim(-0.02, 1.02)
+    ax.set_xlim(0, budget)
     ax.set_xlabel("training step")
     ax.set_ylabel("accuracy")
     ax.legend(

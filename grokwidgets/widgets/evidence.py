@@ -133,7 +133,9 @@ class PhaseDiagramWidget(widgets.VBox):
         ]
         self.ax_phase.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0),
                              ncol=3, fontsize="x-small", frameon=False)  # fmt: skip
-        self.curves = plots.draw_cell_curves(self.ax_runs, max_runs=self.phase.seeds)
+        self.curves = plots.draw_cell_curves(
+            self.ax_runs, self.sweep.budget, max_runs=self.phase.seeds
+        )
         self.title = self.ax_runs.set_title("", fontsize="small")
         animated = [self.cells.selection, self.title, *(x for pair in self.curves for x in pair)]
         self.image = FigureImage(fig, animated, filename="grokwidgets-phase")
@@ -290,7 +292,8 @@ class EstimatorTrustWidget(widgets.VBox):
         self.ax_net.autoscale_view()
         verdict = "valid" if t["net_valid"][i] else "flagged: " + str(t["net_reasons"][i])
         self.net_title.set_text(
-            f"network, step {self.step.value}: LLC {t['net_llc'][i]:,.1f}\n{verdict}"[:120]
+            f"network (wd 1, seed {int(t['net_seed'])}), step {self.step.value}: "
+            f"LLC {t['net_llc'][i]:,.1f}\n{verdict}"[:120]
         )
         self.image.invalidate()
         self.image.request_draw()
