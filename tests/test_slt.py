@@ -627,23 +627,26 @@ def test_toy_loss_checks_w_again_after_an_estimate():
 
 
 def test_real_network_llc_falls_after_grokking():
-    # The essay's claim, on the shipped default run: the grokked solution is far
-    # simpler than the memorizing one.
-    runs = pytest.importorskip("grokwidgets.runs")
-    experiment = pytest.importorskip("grokwidgets.experiment")
-    run = runs.load_run(weight_decay=1.0, seed=0)
-    lg = experiment.make_loss_and_grad(run)
-    steps = run.checkpoint_steps
-    memorized = int(steps[np.searchsorted(steps, run.memorization_step)])
-    final = int(steps[-1])
+    # The essay's claim, on the shipped default run, with estimates that pass every
+    # check (issue 10): the first valid one after memorization against one long after
+    # grokking. (At memorization itself, step 50, the chains leave the basin.)
+    from grokwidgets.experiment import flatten_params, make_loss_and_grad, single_threaded_blas
+    from grokwidgets.llc import estimate_at
+    from grokwidgets.runs import load_llc, load_run
+
+    run, shipped = load_run(weight_decay=1.0, seed=0), load_llc(1.0, 0)
+    first = int(shipped.step[shipped.valid][0])
+    lg = make_loss_and_grad(run)
     llc = {}
-    with experiment.single_threaded_blas():
-        for step in (memorized, final):
-            w = experiment.flatten_params(run.params_at(step), run.config)
-            est = estimate_llc(lg, w, lg.n_train, rng=np.random.default_rng(0))
-            assert np.isfinite(est.llc) and not est.diverged.any()
+    with single_threaded_blas():
+        for step in (first, 1500):
+            w = flatten_params(run.params_at(step), run.config).astype(np.float32)
+            est = estimate_at(lg, w, p=run.config.p, train_acc=1.0,
+                              rng=np.random.SeedSequence(step))  # fmt: skip
+            assert est.valid, est.reasons
             llc[step] = est.llc
-    assert llc[final] < 0.25 * llc[memorized], llc
+    assert run.memorization_step < first < run.grok_step
+    assert llc[1500] < 0.25 * llc[first], llc
 
 
 def test_toy_loss_lives_in_its_own_module_and_the_sampler_skips_its_checks():
