@@ -17,6 +17,8 @@ import functools
 import logging
 import os
 from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import ClassVar
 
 import anywidget
 import ipywidgets as widgets
@@ -26,114 +28,12 @@ from matplotlib.figure import Figure
 
 from grokwidgets.plots.render import FigureRenderer
 
-__all__ = ["ErrorBox", "FigureImage", "draw_held_figures", "shows_errors"]
+__all__ = ["ErrorBox", "FigureImage", "draw_held_figures", "hold_under_voila", "shows_errors"]
 
 log = logging.getLogger("grokwidgets")
 
-_ESM = r"""
-function render({ model, el }) {
-  const img = document.createElement("img");
-  img.className = "gw-figure";
-  img.style.maxWidth = "100%";
-  img.style.height = "auto";
-  img.style.display = "block";
-  let url = null;
-  let frame = 0;
-  const size = () => {
-    img.width = model.get("css_width");
-    img.height = model.get("css_height");
-    img.alt = model.get("alt");
-  };
-  const show = async () => {
-    const data = model.get("png");
-    if (!data || data.byteLength === 0) return;
-    const next = URL.createObjectURL(new Blob([data], { type: "image/png" }));
-    size();
-    img.src = next;
-    try { await img.decode(); } catch (e) { /* a newer frame replaced this one */ }
-    if (url) URL.revokeObjectURL(url);
-    url = next;
-    frame += 1;
-    img.dataset.renderMs = String(model.get("render_ms"));
-    img.dataset.frame = String(frame);
-  };
-  let mq = null;
-  const report = () => {
-    const dpr = window.devicePixelRatio || 1;
-    if (model.get("dpr") !== dpr) { model.set("dpr", dpr); model.save_changes(); }
-    if (mq) mq.removeEventListener("change", report);
-    mq = window.matchMedia(`(resolution: ${dpr}dppx)`);
-    mq.addEventListener("change", report);
-  };
-  // Save buttons: PNG is the frame on screen; SVG is drawn by the kernel on request.
-  const bar = document.createElement("div");
-  bar.className = "gw-figure-tools";
-  bar.style.cssText = "display:flex;gap:4px;justify-content:flex-end;max-width:100%;";
-  bar.style.width = model.get("css_width") + "px";
-  const save = (blob, ext) => {
-    const a = document.createElement("a");
-    const href = URL.createObjectURL(blob);
-    a.href = href;
-    a.download = `${model.get("filename")}.${ext}`;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(href), 1000);
-  };
-  const button = (label, title, onclick) => {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.textContent = label;
-    b.title = title;
-    b.setAttribute("aria-label", title);
-    b.className = "gw-save jupyter-button";
-    b.style.cssText = "font-size:11px;padding:0 6px;height:20px;line-height:18px;";
-    b.addEventListener("click", onclick);
-    bar.appendChild(b);
-    return b;
-  };
-  button("PNG", "Save this figure as PNG", () => {
-    const data = model.get("png");
-    if (data && data.byteLength) save(new Blob([data], { type: "image/png" }), "png");
-  });
-  button("SVG", "Save this figure as SVG", () => model.send({ type: "export", format: "svg" }));
-  const onMessage = (msg, buffers) => {
-    if (msg && msg.type === "export" && buffers && buffers.length) {
-      save(new Blob([buffers[0]], { type: msg.mime }), msg.format);
-    }
-  };
-  model.on("msg:custom", onMessage);
-  // Tell the kernel whether this figure is on (or near) the screen: figures far
-  // off screen skip their redraws until scrolled to, so a slider that moves many
-  // figures only pays for the ones a reader can see.
-  let io = null;
-  if ("IntersectionObserver" in window) {
-    io = new IntersectionObserver((entries) => {
-      const seen = entries.some((e) => e.isIntersecting);
-      if (model.get("visible") !== seen) { model.set("visible", seen); model.save_changes(); }
-    }, { rootMargin: "300px" });
-    io.observe(img);
-  }
-  model.on("change:png", show);
-  model.on("change:alt", size);
-  size();  // keep the figure's place in the page before its first frame arrives
-  el.appendChild(img);
-  el.appendChild(bar);
-  report();
-  const first = model.get("png");
-  if (!first || first.byteLength === 0) model.send({ type: "frame" });  // see draw_held_figures
-  show();
-  return () => {
-    model.off("change:png", show);
-    model.off("change:alt", size);
-    model.off("msg:custom", onMessage);
-    if (io) io.disconnect();
-    if (mq) mq.removeEventListener("change", report);
-    if (url) URL.revokeObjectURL(url);
-  };
-}
-export default { render };
-"""
+#: The browser side of :class:`FigureImage` (an anywidget ES module), package data.
+ESM_PATH = Path(__file__).with_name("figure_image.js")
 
 
 class ErrorBox(widgets.HTML):
@@ -181,20 +81,22 @@ def shows_errors(method: Callable) -> Callable:
     return wrapper
 
 
-#: FigureImages whose first draw waits for :func:`draw_held_figures` (or their view).
+#: FigureImages whose first draw waits, in the order they were built: the same list
+#: as :attr:`FigureImage.held_figures` (kept under this name for the benchmarks).
 _HELD: list[FigureImage] = []
 
 
-def _hold_first_draw() -> bool:
-    """Whether a new figure should hold its first draw: in a Voila kernel, in a cell.
+def hold_under_voila() -> bool:
+    """The default hold policy of :class:`FigureImage`: hold in a Voila kernel, in a cell.
 
     Voila runs the whole notebook before the page can start in the browser, and
     each figure's first full draw is the slowest part of building it. Held, those
     draws run after the last cell instead (:func:`draw_held_figures`), while the
     browser loads Voila's front end: a cold page became interactive in 3.3 s instead
-    of 3.7 s (medians, ``python3 tasks.py bench page_load``). Voila marks its kernels' environment
-    (``VOILA_PREHEAT`` is set in both its fresh and its preheated kernels).
-    Elsewhere (JupyterLab, scripts, tests) a figure draws when it is built.
+    of 3.7 s (medians, ``python3 tasks.py bench page_load``). Voila marks its kernels'
+    environment (``VOILA_PREHEAT`` is set in both its fresh and its preheated kernels),
+    and a cell runs inside the kernel's event loop. Elsewhere (JupyterLab, scripts,
+    tests) this is False: a figure draws when it is built.
     """
     if "VOILA_PREHEAT" not in os.environ:
         return False
@@ -212,26 +114,41 @@ def _release(image: FigureImage) -> None:
     if image.comm is None:  # closed before it was ever drawn
         image._held = False
         return
-    asyncio.get_running_loop().call_soon(image._deferred_draw)
+    try:
+        asyncio.get_running_loop().call_soon(image._deferred_draw)
+    except RuntimeError:  # no event loop (a script): draw now
+        image._deferred_draw()
 
 
 def draw_held_figures() -> int:
     """Draw the figures that are waiting for their first frame; return how many.
 
-    In a kernel that Voila started, figures built by the notebook wait to draw
-    (see :func:`_hold_first_draw`). Call this in the notebook's last cell: the
+    Figures built with ``hold=True`` wait to draw; by default (the policy
+    :attr:`FigureImage.hold_policy`, :func:`hold_under_voila`) those a notebook builds
+    in a kernel that Voila started. Call this in the notebook's last cell: the
     draws are scheduled to run just after that cell returns, so the kernel draws
     while the browser starts the page. A figure whose view appears first asks for
     its frame itself, so a notebook that never calls this (or stops at an error)
     still shows every figure. Elsewhere nothing is held and this returns 0.
 
     The figures draw one at a time, in the order they were built, with a pause of a
-    few milliseconds between them in which the kernel answers the page.
+    few milliseconds between them in which the kernel answers the page (outside a
+    running event loop, all of them at once, before this returns).
     """
-    held = list(_HELD)
-    if held:
-        asyncio.get_running_loop().call_soon(_draw_next_held)
-    return len(held)
+    held = len(_HELD)
+    if not held:
+        return 0
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # a script that held figures itself: draw them now
+        while _HELD:
+            image = _HELD.pop(0)
+            if image._held and image.comm is not None:
+                image._deferred_draw()
+            image._held = False
+        return held
+    loop.call_soon(_draw_next_held)
+    return held
 
 
 #: Pause between two held first draws (s): see _draw_next_held.
@@ -265,9 +182,38 @@ class FigureImage(anywidget.AnyWidget):
         Artists that change between frames (see :class:`FigureRenderer`).
     alt : str
         Text alternative for the image.
+    hold : bool or None
+        Whether the first draw waits: True keeps the figure blank until
+        :func:`draw_held_figures` runs (or its view in the browser asks for a frame,
+        so a held figure is never left blank), queued in :attr:`held_figures`;
+        False draws it now. None (the default) asks :attr:`hold_policy`.
+
+    Attributes
+    ----------
+    hold_policy : callable
+        ``() -> bool``, deciding ``hold`` when it is None. The default,
+        :func:`hold_under_voila`, holds in a Voila kernel while a cell runs, so the
+        kernel draws while the browser starts the page. Set it on the class to
+        change the policy for every figure built afterwards.
+    held_figures : list of FigureImage
+        The figures whose first draw is waiting, in the order they were built (one
+        list for every FigureImage; :func:`draw_held_figures` empties it).
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> image = FigureImage(Figure(figsize=(2, 1)), hold=True)
+    >>> image.frames, image in FigureImage.held_figures
+    (0, True)
+    >>> draw_held_figures()  # outside an event loop: drawn before it returns
+    1
+    >>> image.frames, FigureImage.held_figures
+    (1, [])
     """
 
-    _esm = _ESM
+    _esm = ESM_PATH
+    hold_policy: ClassVar[Callable[[], bool]] = staticmethod(hold_under_voila)
+    held_figures: ClassVar[list[FigureImage]] = _HELD
     png = traitlets.Bytes(b"").tag(sync=True)
     alt = traitlets.Unicode("").tag(sync=True)
     dpr = traitlets.Float(1.0).tag(sync=True)
@@ -279,7 +225,13 @@ class FigureImage(anywidget.AnyWidget):
     visible = traitlets.Bool(True).tag(sync=True)
 
     def __init__(
-        self, figure: Figure, animated: Iterable[Artist] = (), *, alt: str = "", **kwargs
+        self,
+        figure: Figure,
+        animated: Iterable[Artist] = (),
+        *,
+        alt: str = "",
+        hold: bool | None = None,
+        **kwargs,
     ) -> None:
         self.renderer = FigureRenderer(figure, animated)
         width, height = self.renderer.css_size
@@ -292,9 +244,9 @@ class FigureImage(anywidget.AnyWidget):
         self.observe(self._on_dpr_change, names="dpr")
         self.observe(self._on_visible_change, names="visible")
         self.on_msg(self._on_custom_msg)
-        self._held = _hold_first_draw()
+        self._held = bool(type(self).hold_policy() if hold is None else hold)
         if self._held:
-            _HELD.append(self)
+            self.held_figures.append(self)
         else:
             self.draw()
 
