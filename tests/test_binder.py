@@ -32,7 +32,15 @@ def _free_port() -> int:
 def test_binder_requirements_install_the_package():
     lines = (ROOT / "binder" / "requirements.txt").read_text().split()
     assert "." in lines  # repo2docker does not install the repo itself when binder/ exists
-    assert (ROOT / "binder" / "runtime.txt").read_text().strip().startswith("python-3.1")
+    # The Python Binder runs must satisfy pyproject's requires-python (>=3.11):
+    # "python-3.10" or "python-3.1" must fail here.
+    runtime = (ROOT / "binder" / "runtime.txt").read_text().strip()
+    match = re.fullmatch(r"python-(\d+)\.(\d+)", runtime)
+    assert match, f"binder/runtime.txt is not python-X.Y: {runtime!r}"
+    assert (int(match[1]), int(match[2])) >= (3, 11), runtime
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    requires = re.search(r'requires-python = ">=(\d+)\.(\d+)"', pyproject)
+    assert requires and (int(match[1]), int(match[2])) >= (int(requires[1]), int(requires[2]))
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git to copy the repository")

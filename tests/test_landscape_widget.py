@@ -153,6 +153,16 @@ def test_high_regularization_frees_every_marble_and_none_at_zero(basins):
     assert basins.fraction_simple <= 0.01
     assert basins.profile.barrier == pytest.approx(0.97, abs=0.01)
     assert "barrier 0.97" in basins.profile_artists.label.get_text()
+    # Independently: the minima by the model's own descent (TwoBasin.minima), then a
+    # brute-force maximum on a 20,001-point grid along the segment between them.
+    model = TwoBasin(0.0)
+    simple, cplx = model.minima()
+    assert cplx is not None and simple[1] == pytest.approx(0.0) and cplx[1] == pytest.approx(0.0)
+    x = np.linspace(simple[0], cplx[0], 20_001)
+    u = np.asarray(model.value(x, np.zeros_like(x)), dtype=float)
+    brute = float(u.max() - model.value(cplx[0], cplx[1]))
+    assert basins.profile.barrier == pytest.approx(brute, abs=2e-3)
+    assert f"barrier {brute:.2f}" in basins.profile_artists.label.get_text()
 
 
 def test_barrier_shrinks_and_the_complex_minimum_rises(basins):

@@ -2,7 +2,8 @@
 
 Every test module here sets ``pytestmark = pytest.mark.browser``. Tests that drive
 the page are skipped when /usr/bin/chromium is missing (``python3 tasks.py test``
-installs it when it can); the plain-HTTP checks of the server still run. Set
+installs it when it can), except in CI (``CI=true``), where they fail; the
+plain-HTTP checks of the server still run. Set
 ``GW_BROWSER_NOTEBOOK=path.ipynb`` to point the tests at another notebook.
 """
 
@@ -28,6 +29,10 @@ from ._server import (
 @pytest.fixture(scope="session")
 def chromium_available() -> None:
     if not CHROMIUM.exists():
+        if os.environ.get("CI", "").lower() in {"true", "1", "yes"}:
+            # In CI a missing browser must fail the run, not skip the page's tests
+            # (the kernel-security checks among them) and stay green.
+            pytest.fail(f"{CHROMIUM} is missing and CI is set: install Debian's chromium")
         pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium: apt-get install chromium)")
 
 
