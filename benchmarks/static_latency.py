@@ -28,6 +28,7 @@ CHROMIUM = "/usr/bin/chromium"
 
 #: figure scope and its slider, for each slider the static edition answers.
 SLIDERS = {
+    "curves weight decay": (".gw-curves", ".gw-curves .gw-weight-decay"),
     "basins regularization": (".gw-landscape", ".gw-landscape-reg"),
     "lab checkpoint": (".gw-lab", ".gw-lab-step"),
     "phase weight decay": (".gw-phase", ".gw-phase"),

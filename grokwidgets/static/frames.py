@@ -122,6 +122,8 @@ class Plan:
     #: Settings with no recorded state, to record what the page shows for any such.
     missing: Callable[[Any], list[tuple[widgets.Widget, Any]] | None] = lambda w: None
     after_missing: Callable[[Any], None] = lambda w: None
+    #: Other figures the same controls move (a shared Timeline), recorded too.
+    linked: Callable[[Any, list], list[widgets.Widget]] = lambda w, tops: []
 
 
 def _product(*axes: tuple[widgets.Widget, list]) -> list[list[tuple[widgets.Widget, Any]]]:
@@ -196,7 +198,43 @@ def _lab_after_missing(w):
     )
 
 
+def _timeline_states(w):
+    # Measured runs only, at the opening step: one frame per shipped weight decay.
+    if w.timeline.source != "measured":
+        return []
+    wd = w.controls.weight_decay
+    return [[(wd, v)] for v in _options(wd)]
+
+
+def _timeline_fixed(w):
+    # The step cursor, Play, the drawn model and the curve toggles need frames this
+    # milestone does not record yet.
+    c = w.controls
+    fixed = [w.switch, c.regularization, c.step, c.play]
+    return fixed + [
+        t
+        for t in (getattr(w, n, None) for n in ("show_a", "show_b", "show_complexity"))
+        if t is not None
+    ]
+
+
+def _timeline_linked(w, tops):
+    return [t for t in tops if t is not w and getattr(t, "timeline", None) is w.timeline]
+
+
+_TIMELINE = Plan(
+    _timeline_states,
+    kernel_only=_timeline_fixed,
+    why=(
+        "In this edition the weight-decay slider moves this figure; the step cursor, the "
+        "drawn model and the curve toggles work in the live edition."
+    ),
+    linked=_timeline_linked,
+)
+
 PLANS: dict[str, Plan] = {
+    "CurvesWidget": _TIMELINE,
+    "StructureWidget": _TIMELINE,
     "SingularityWidget": Plan(lambda w: _product((w.seed, _options(w.seed)))),
     "BasinsWidget": Plan(
         _basins_states,
@@ -226,7 +264,7 @@ def _evidence_plans() -> None:
         for name in ("axis", "weight_decay", "train_fraction", "level", "step", "case"):
             c = getattr(w, name, None)
             if isinstance(c, widgets.SelectionSlider):
-                axes.append((c, _thin(c, 10)))
+                axes.append((c, _thin(c, 8)))
             elif isinstance(c, widgets.Widget) and hasattr(c, "options"):
                 axes.append((c, _options(c)))
             elif isinstance(c, widgets.IntSlider | widgets.FloatSlider):
@@ -245,8 +283,12 @@ def _set(control: widgets.Widget, value: Any) -> None:
         control.value = value
 
 
-def _record(top: widgets.Widget, plan: Plan, log: Callable[[str], None]) -> StaticFrames | None:
+def _record(
+    top: widgets.Widget, plan: Plan, log: Callable[[str], None], tops: list | None = None
+) -> StaticFrames | None:
     members = [w for w, _ in _walk(top)]
+    for other in plan.linked(top, tops or []):
+        members += [w for w, _ in _walk(other) if w not in members]
     images = [w for w in members if isinstance(w, FigureImage)]
     for image in images:
         image.visible = True
@@ -371,6 +413,7 @@ def attach(model_ids: list[str], state_path: str) -> dict:
     """
     summary: dict[str, str] = {}
     made: list[StaticFrames] = []
+    tops = [widgets.Widget.widgets[m] for m in model_ids if m in widgets.Widget.widgets]
     for mid in model_ids:
         top = widgets.Widget.widgets.get(mid)
         if top is None:
@@ -393,7 +436,7 @@ def attach(model_ids: list[str], state_path: str) -> dict:
                 )
             summary[name] = "opening state only"
             continue
-        sf = _record(top, plan, lambda m, n=name: summary.__setitem__(n, m))
+        sf = _record(top, plan, lambda m, n=name: summary.__setitem__(n, m), tops)
         if sf is not None:
             made.append(sf)
         kernel_only = plan.kernel_only(top)

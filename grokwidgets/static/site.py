@@ -236,12 +236,20 @@ def split_frames(state: dict, out: Path) -> None:
     The page then holds only the opening frames, so it parses and draws fast; the
     tables load after it, and a control moved before is answered once they are in.
     """
+    first: dict[str, list] = {}  # frame -> [src, index] of the table that holds it
     for model_id, model in state["state"].items():
         s = model["state"]
         if model.get("model_name") != "AnyModel" or "frames_src" not in s or not s.get("frames"):
             continue
         src = f"static/frames/{model_id}.js"
-        body = json.dumps(s["frames"], separators=(",", ":"))
+        frames = []
+        for i, frame in enumerate(s["frames"]):
+            if frame in first:  # figures sharing controls record the same frames
+                frames.append(first[frame])
+            else:
+                first[frame] = [src, i]
+                frames.append(frame)
+        body = json.dumps(frames, separators=(",", ":"))
         (out / src).write_text(
             f"(window.gwFrameTables = window.gwFrameTables || {{}})[{json.dumps(src)}] = {body};\n",
             encoding="utf-8",

@@ -21,11 +21,31 @@ export function fmt(v) {
   return String(v);
 }
 
+// One <script> per frame table, loaded once however many figures need it.
+function load(src) {
+  const cache = (window.gwFrameLoads = window.gwFrameLoads || new Map());
+  if (!cache.has(src)) {
+    cache.set(
+      src,
+      new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = src;
+        script.async = true;
+        script.onload = () => resolve(window.gwFrameTables[src]);
+        script.onerror = () => reject(new Error(`could not load ${src}`));
+        document.head.appendChild(script);
+      }),
+    );
+  }
+  return cache.get(src);
+}
+
 async function initialize({ model }) {
   const manager = model.widget_manager;
   const controls = model.get("controls"); // [[model_id, trait], ...]
   const targets = model.get("targets"); // [[model_id, trait, is_frame], ...]
   const table = model.get("table"); // key -> one value per target (frames by index)
+  const missing = model.get("missing"); // target values for a state with no frame, or null
   // Base64 PNGs: in the state, or (the build moves them out of the page, so it opens
   // fast) in a script of their own, loaded now, after the page has drawn.
   let frames = model.get("frames");
@@ -33,19 +53,13 @@ async function initialize({ model }) {
   let loaded = !src;
   const ready = loaded
     ? Promise.resolve()
-    : new Promise((resolve, reject) => {
-        const script = document.createElement("script");
-        script.src = src;
-        script.async = true;
-        script.onload = () => {
-          frames = window.gwFrameTables[src];
-          loaded = true;
-          resolve();
-        };
-        script.onerror = () => reject(new Error(`could not load ${src}`));
-        document.head.appendChild(script);
+    : load(src).then(async (list) => {
+        // A frame another figure's table already holds is stored as [src, index].
+        const others = new Set(list.filter(Array.isArray).map(([s]) => s));
+        const tables = new Map(await Promise.all([...others].map(async (s) => [s, await load(s)])));
+        frames = list.map((f) => (Array.isArray(f) ? tables.get(f[0])[f[1]] : f));
+        loaded = true;
       });
-  const missing = model.get("missing"); // target values for a state with no frame, or null
   const decoded = new Map();
   const frame = (i) => {
     if (!decoded.has(i)) decoded.set(i, b64bytes(frames[i]));

@@ -139,6 +139,15 @@ def _toggle(page: Any, css: str, index: int) -> None:
 
 #: figure (a CSS scope holding one FigureImage), and an action on one of its controls.
 CONTROLS = {
+    "curves weight decay": (
+        ".gw-curves",
+        lambda p: _slider_key(p, ".gw-curves .gw-weight-decay", "ArrowLeft", 1),
+    ),
+    # The two figures share a timeline: the curves' slider moves the structure panel.
+    "structure follows the curves' weight decay": (
+        ".gw-structure",
+        lambda p: _slider_key(p, ".gw-curves .gw-weight-decay", "ArrowRight", 1),
+    ),
     "singular seed": (".gw-singular", lambda p: _select(p, ".gw-singular-seed", 3)),
     "basins regularization": (
         ".gw-landscape",
