@@ -334,24 +334,32 @@ def figure_states(page: Any) -> list[dict[str, Any]]:
     )
 
 
-def figure_digests(page: Any) -> list[str]:
-    """SHA-256 of the bytes behind each figure's src (data:, blob: or http URL)."""
+def figure_digests(page: Any, container: str = "") -> list[str]:
+    """SHA-256 of the bytes behind each figure's src (data:, blob: or http URL).
+
+    ``container``: a CSS selector; only the figures inside it (default: every one).
+    """
     return page.evaluate(
-        """async () => {
+        """async (sel) => {
             const out = [];
-            for (const f of document.querySelectorAll('img.gw-figure')) {
+            for (const f of document.querySelectorAll((sel ? sel + ' ' : '') + 'img.gw-figure')) {
                 const buf = await (await fetch(f.currentSrc || f.src)).arrayBuffer();
                 const h = await crypto.subtle.digest('SHA-256', buf);
                 out.push([...new Uint8Array(h)].map(b => b.toString(16).padStart(2, '0')).join(''));
             }
             return out;
-        }"""
+        }""",
+        container,
     )
 
 
-def wait_for_settled_frames(page: Any, quiet_ms: int = 800, timeout_ms: int = 30_000) -> None:
-    """Wait until no figure has taken a new frame for ``quiet_ms``."""
-    page.evaluate(
+def wait_for_settled_frames(page: Any, quiet_ms: int = 800, timeout_ms: int = 30_000) -> bool:
+    """Wait until no figure has taken a new frame for ``quiet_ms``.
+
+    True once settled; False when ``timeout_ms`` passed first (assert on it where a
+    timeout must fail the test).
+    """
+    return page.evaluate(
         """async ([quiet, timeout]) => {
             const read = () => [...document.querySelectorAll('img.gw-figure')]
                 .map(f => f.dataset.frame).join(',');
@@ -361,8 +369,9 @@ def wait_for_settled_frames(page: Any, quiet_ms: int = 800, timeout_ms: int = 30
                 await new Promise(r => setTimeout(r, 100));
                 const now = read();
                 if (now !== last) { last = now; since = performance.now(); }
-                else if (performance.now() - since >= quiet) return;
+                else if (performance.now() - since >= quiet) return true;
             }
+            return false;
         }""",
         [quiet_ms, timeout_ms],
     )

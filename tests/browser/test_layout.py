@@ -19,7 +19,14 @@ from typing import Any
 
 import pytest
 
-from ._server import FIGURE, ROOT, figure_states, python_error_text, wait_for_settled_frames
+from ._server import (
+    FIGURE,
+    ROOT,
+    figure_digests,
+    figure_states,
+    python_error_text,
+    wait_for_settled_frames,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -342,7 +349,19 @@ def test_dropdown_changes_its_figure(page_of: Any, container: str, dropdown: str
     options = select.evaluate("s => [...s.options].map(o => o.value)")
     current = select.input_value()
     other = next(v for v in options if v != current)
+    essay = page_of("1280-dark")
+    errors_before = list(essay.watch.console_errors)
+    select.evaluate("e => e.scrollIntoView({block: 'center'})")
+    assert wait_for_settled_frames(page, quiet_ms=400), f"{container} never settled"
+    before = figure_digests(page, container)
     _new_frame_after(page, container, lambda: select.select_option(other), control=select)
+    assert wait_for_settled_frames(page, quiet_ms=400), f"{container} never settled"
+    after = figure_digests(page, container)
+    # New pixels, not only a new frame counter.
+    assert after != before, f"{dropdown} = {other!r} left {container}'s pixels unchanged"
+    _new_frame_after(page, container, lambda: select.select_option(current), control=select)
+    assert essay.watch.console_errors == errors_before
+    assert essay.watch.page_errors == []
 
 
 def test_toggle_from_keyboard(page_of: Any) -> None:

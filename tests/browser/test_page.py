@@ -220,22 +220,49 @@ def test_a_notebook_without_draw_held_figures_still_draws(
     browser: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """Under Voila first draws are held for the last cell; a view with no frame asks."""
-    from ._server import VoilaServer, wait_for_settled_frames, write_notebook
+    from ._server import (
+        PageWatch,
+        VoilaServer,
+        figure_digests,
+        wait_for_settled_frames,
+        write_notebook,
+    )
 
     folder = tmp_path_factory.mktemp("held")
     code = "from grokwidgets.widgets import CurvesWidget, Timeline\n\nCurvesWidget(Timeline())"
     path = write_notebook(folder / "held.ipynb", [("code", code)])
     with VoilaServer(path, log_path=folder / "voila.log") as server:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
+        watch = PageWatch().attach(context)
         try:
             page = context.new_page()
             page.goto(server.url, timeout=120_000)
-            page.wait_for_function(
+            page.wait_for_function(  # raises on timeout
                 "() => [...document.querySelectorAll('img.gw-figure')]"
                 ".some(f => f.dataset.frame && f.naturalWidth > 0)",
                 timeout=60_000,
             )
-            wait_for_settled_frames(page)
+            assert wait_for_settled_frames(page), "the figure kept redrawing for 30 s"
+            first = figure_digests(page)
+            assert len(first) == 1 and all(first), first
+            # A real drawing, not a blank frame: many distinct colours in its pixels.
+            colours = page.evaluate(
+                """() => {
+                    const f = document.querySelector('img.gw-figure');
+                    const c = document.createElement('canvas');
+                    c.width = f.naturalWidth; c.height = f.naturalHeight;
+                    const ctx = c.getContext('2d'); ctx.drawImage(f, 0, 0);
+                    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+                    const seen = new Set();
+                    for (let i = 0; i < d.length; i += 4) {
+                        seen.add(d[i] << 16 | d[i + 1] << 8 | d[i + 2]);
+                    }
+                    return seen.size;
+                }"""
+            )
+            assert colours >= 20, f"the figure looks blank ({colours} colours)"
+            assert figure_digests(page) == first, "the settled figure changed its pixels"
+            assert watch.console_errors == [] and watch.page_errors == [], watch
             page.close(run_before_unload=True)
         finally:
             context.close()
