@@ -1627,6 +1627,7 @@ def built():
 
 #: Values a reader or a notebook could put in a control: what JSON from the page can
 #: carry (finite numbers, null, strings, bools, lists) and what Python adds.
+_NAN = float("nan")
 _WIDGET_VALUES = st.one_of(
     st.sampled_from(
         [
@@ -1660,18 +1661,16 @@ _WIDGET_VALUES = st.one_of(
         ]
     ),
     st.integers(-(10**6), 10**6),
-    st.floats(allow_nan=False, allow_infinity=True),
+    # NaN and None (in the list above) included: every control holds up to them now.
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.just(_NAN),
     st.floats(min_value=-5, max_value=1e4),
 )
 
 
 def _is_known_widget_issue(control: Control, value: object) -> bool:
-    """Widget defects reported, not fixed here (see WIDGET_ISSUES)."""
-    w = control.owner
-    nan = isinstance(value, float) and math.isnan(value)
-    if nan and isinstance(w, widgets.FloatSlider | widgets.FloatLogSlider):
-        return True
-    return value is None and isinstance(w, widgets.Dropdown | widgets.SelectionSlider)
+    """Widget defects reported, not fixed yet: the controls in KNOWN_WIDGET_ISSUES."""
+    return control.label in KNOWN_WIDGET_ISSUES
 
 
 def _set(control: Control, value: object) -> BaseException | None:
