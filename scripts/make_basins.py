@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grokwidgets.widgets.landscape import SHIPPED_DEFAULT, save_default_marbles
+from grokwidgets.runs.basins import SHIPPED_DEFAULT, save_default_marbles
 
 OUT = Path(__file__).resolve().parent.parent / "grokwidgets" / "runs" / SHIPPED_DEFAULT
 

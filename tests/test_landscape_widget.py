@@ -221,7 +221,7 @@ def test_errors_in_callbacks_are_shown(basins, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("marbles lost")
 
-    monkeypatch.setattr("grokwidgets.widgets.landscape.settle", broken)
+    monkeypatch.setattr("grokwidgets.basins.settle", broken)  # the model layer rolls them
     basins.regularization.value = 0.15  # not cached: the model is called
     assert "marbles lost" in basins.errors.value
     assert basins.errors.layout.display != "none"

@@ -9,7 +9,6 @@ with the regularization slider until the broad simple basin is the only one left
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 from collections import OrderedDict
@@ -17,6 +16,20 @@ from collections import OrderedDict
 import ipywidgets as widgets
 import numpy as np
 
+from grokwidgets.basins import (
+    DEFAULT_MARBLES,
+    DEFAULT_N_PATHS,
+    DEFAULT_STEPS,
+    DEFAULT_TEMPERATURE,
+    STEP_SIZE,
+    SWEEP_COUNTS,
+    SWEEP_REGULARIZATIONS,
+    SWEEP_SEEDS,
+    basin_marbles,
+    basin_sweep,
+    settle_marbles,
+    sweep_fractions,
+)
 from grokwidgets.landscape import (
     Bowl,
     Grid,
@@ -26,7 +39,6 @@ from grokwidgets.landscape import (
     Valley,
     evaluate_grid,
     run_marble,
-    settle,
 )
 from grokwidgets.plots.landscape import (
     Profile,
@@ -48,6 +60,7 @@ from grokwidgets.plots.landscape import (
     update_sweep,
 )
 from grokwidgets.plots.render import new_figure
+from grokwidgets.runs.basins import load_default_marbles
 from grokwidgets.widgets import controls
 from grokwidgets.widgets.canvas import FigureImage, shows_errors
 
@@ -59,155 +72,21 @@ __all__ = [
     "basin_sweep",
 ]
 
-#: Marble dynamics of the two-basin figure (see :func:`grokwidgets.landscape.settle`).
-SPREAD = 0.1
-STEP_SIZE = 0.02
-DEFAULT_MARBLES = 400
-DEFAULT_STEPS = 2000
-DEFAULT_TEMPERATURE = 0.05
+#: Marble dynamics, the sweep table and the shipped opening setting live in the model
+#: layer (grokwidgets.basins, grokwidgets.runs.basins); the names stay importable here.
 GRID_NUM = 201
 #: Fixed colour scale of the two-basin heat map, so heights compare across settings:
 #: 16 shades, finer near zero (see grokwidgets.plots.landscape.band_edges).
 BASIN_VMAX = 3.0
 BASIN_BANDS = 16
 PROFILE_YLIM = (-0.15, 3.0)
-
-#: The sweep panel's grid: the slider's own stops, so its marker lands on a line.
-SWEEP_REGULARIZATIONS = tuple(round(0.05 * i, 2) for i in range(21))
-SWEEP_SEEDS = (0, 1, 2)
-# Marbles (of 400) ending in the simple basin at each of SWEEP_REGULARIZATIONS, for
-# each of SWEEP_SEEDS, with the default dynamics: basin_sweep() recomputes this
-# (about 6-9 s here, too slow to redo whenever the essay's page opens) and
-# tests/test_landscape_widget.py checks entries against it.
-_SWEEP_COUNTS = (
-    (0, 0, 0, 0, 0, 1, 5, 8, 23, 51, 109, 224, 333, 394, 400, 400, 400, 400, 400, 400, 400),
-    (0, 0, 0, 0, 0, 1, 1, 10, 23, 56, 121, 229, 341, 393, 400, 400, 400, 400, 400, 400, 400),
-    (0, 0, 0, 0, 0, 0, 1, 6, 26, 50, 117, 218, 333, 394, 400, 400, 400, 400, 400, 400, 400),
-)
 _CACHE_SIZE = 8  # ~1.2 MB each: 48 pushed a kernel past 150 MB (benchmarks/soak.py)
-
-
-def _settle(
-    regularization: float, seed: int, *, n_marbles: int, steps: int, temperature: float
-) -> Settled:
-    potential = TwoBasin(regularization=regularization)
-    return settle(
-        potential,
-        potential.complex_point,
-        n_marbles=n_marbles,
-        spread=SPREAD,
-        steps=steps,
-        step_size=STEP_SIZE,
-        temperature=temperature,
-        rng=np.random.default_rng(seed),
-    )
-
-
-def _marbles(
-    regularization: float,
-    seed: int,
-    *,
-    n_marbles: int,
-    steps: int,
-    temperature: float,
-    n_paths: int,
-) -> tuple[Settled, Trajectory | None]:
-    # What BasinsWidget.compute documents: the settled marbles and the sample paths.
-    settled = _settle(
-        regularization, seed, n_marbles=n_marbles, steps=steps, temperature=temperature
-    )
-    paths = None
-    if n_paths:
-        paths = run_marble(
-            TwoBasin(regularization=regularization),
-            settled.start[:n_paths],
-            steps=steps,
-            step_size=STEP_SIZE,
-            temperature=temperature,
-            rng=np.random.default_rng([seed, 1]),
-        )
-    return settled, paths
-
-
-#: The widget opens at regularization 0, seed 0: that setting's marbles and paths are
-#: computed ahead (scripts/make_basins.py; tests/test_landscape_widget.py checks them
-#: against a fresh computation). Their 4,500 Langevin steps took 0.2 s of every
-#: freshly started page's kernel, before the page could start in the browser.
-SHIPPED_DEFAULT = "basins_default.npz"
-_DEFAULT_N_PATHS = 5
-
-
-def _shipped_marbles() -> tuple[Settled, Trajectory]:
-    from importlib import resources
-
-    with resources.files("grokwidgets.runs").joinpath(SHIPPED_DEFAULT).open("rb") as f:
-        data = dict(np.load(f))
-    for arr in data.values():
-        arr.flags.writeable = False
-    settled = Settled(
-        data["start"], data["final"], data["in_simple"], float(data["in_simple"].mean())
-    )
-    return settled, Trajectory(data["positions"], data["values"])
-
-
-def save_default_marbles(path) -> None:
-    """Compute the default setting's marbles and paths and write them to ``path``."""
-    settled, paths = _marbles(
-        0.0,
-        0,
-        n_marbles=DEFAULT_MARBLES,
-        steps=DEFAULT_STEPS,
-        temperature=DEFAULT_TEMPERATURE,
-        n_paths=_DEFAULT_N_PATHS,
-    )
-    assert paths is not None
-    np.savez_compressed(
-        path,
-        start=settled.start,
-        final=settled.final,
-        in_simple=settled.in_simple,
-        positions=paths.positions,
-        values=paths.values,
-    )
-
-
-def basin_sweep(
-    regularizations=SWEEP_REGULARIZATIONS,
-    seeds=SWEEP_SEEDS,
-    *,
-    n_marbles: int = DEFAULT_MARBLES,
-    steps: int = DEFAULT_STEPS,
-    temperature: float = DEFAULT_TEMPERATURE,
-) -> np.ndarray:
-    """Fraction of marbles from the complex basin that settle in the simple one.
-
-    Returns an array of shape ``(len(seeds), len(regularizations))``; each entry is
-    :func:`~grokwidgets.landscape.settle` with ``rng=np.random.default_rng(seed)``,
-    exactly what :class:`BasinsWidget` shows at that slider value and seed.
-    """
-    return np.array(
-        [
-            [
-                _settle(
-                    float(r), int(seed), n_marbles=n_marbles, steps=steps, temperature=temperature
-                ).fraction_simple
-                for r in regularizations
-            ]
-            for seed in seeds
-        ]
-    )
-
-
-@functools.lru_cache(maxsize=8)
-def _sweep(n_marbles: int, steps: int, temperature: float) -> np.ndarray:
-    # The stored table for the default dynamics; anything else is computed once per
-    # kernel (and cached), the first time a widget with those settings is built.
-    if (n_marbles, steps, temperature) == (DEFAULT_MARBLES, DEFAULT_STEPS, DEFAULT_TEMPERATURE):
-        out = np.array(_SWEEP_COUNTS, dtype=float) / DEFAULT_MARBLES
-    else:
-        out = basin_sweep(n_marbles=n_marbles, steps=steps, temperature=temperature)
-    out.flags.writeable = False
-    return out
+_SWEEP_COUNTS = SWEEP_COUNTS
+_DEFAULT_N_PATHS = DEFAULT_N_PATHS
+_settle = settle_marbles
+_marbles = basin_marbles
+_sweep = sweep_fractions
+_shipped_marbles = load_default_marbles
 
 
 def _check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
@@ -559,7 +438,7 @@ class BasinsWidget(widgets.VBox):
             DEFAULT_TEMPERATURE,
             _DEFAULT_N_PATHS,
         ):
-            settled, paths = _shipped_marbles()  # see SHIPPED_DEFAULT
+            settled, paths = _shipped_marbles()  # see grokwidgets.runs.basins
         else:
             settled, paths = _marbles(
                 key[0],
