@@ -73,6 +73,27 @@ def setup() -> None:
     STAMP.write_text(want + "\n")
 
 
+STATIC = ROOT / "static"
+
+
+def ensure_browser_libs() -> None:
+    """Install the static edition's pinned browser libraries (npm ci, once, online).
+
+    ``static/package-lock.json`` pins them; after this the build needs no network.
+    """
+    if (STATIC / "node_modules" / "@jupyter-widgets" / "html-manager").exists():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        msg = "npm is missing: the static edition's build and its tests need it (install Node.js)"
+        if os.environ.get("CI") == "true":
+            sys.exit(f"[tasks] {msg}")
+        say(msg + "; its tests will be skipped")
+        return
+    say("installing the static edition's browser libraries (npm ci, first time only)")
+    run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=STATIC)
+
+
 def ensure_chromium() -> None:
     """Install Debian's chromium for the browser tests when missing and we are root."""
     if CHROMIUM.exists():
@@ -127,6 +148,7 @@ def serve(extra: list[str]) -> int:
 
 def test(extra: list[str]) -> int:
     setup()
+    ensure_browser_libs()
     ensure_chromium()
     return subprocess.call([str(PY), "-m", "pytest", *extra], cwd=ROOT)
 
@@ -156,6 +178,7 @@ def build(extra: list[str]) -> int:
     if not BUILD_SCRIPT.exists():
         raise UsageError("tasks.py build: the static build is not available yet")
     setup()
+    ensure_browser_libs()
     return subprocess.call([str(PY), str(BUILD_SCRIPT), *extra], cwd=ROOT)
 
 
@@ -163,6 +186,7 @@ def setup_command(extra: list[str]) -> int:
     if extra:
         raise UsageError(f"tasks.py setup: unrecognized arguments: {' '.join(extra)}")
     setup()
+    ensure_browser_libs()
     ensure_chromium()
     return 0
 
