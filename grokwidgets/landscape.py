@@ -222,8 +222,12 @@ def _public(method: Callable) -> Callable:
 class Potential(Protocol):
     """What :func:`run_marble` and :func:`evaluate_grid` need of a potential."""
 
-    xlim: tuple[float, float]
-    ylim: tuple[float, float]
+    # Read-only: a potential may hold them as attributes or as properties.
+    @property
+    def xlim(self) -> tuple[float, float]: ...
+
+    @property
+    def ylim(self) -> tuple[float, float]: ...
 
     def value(self, x: object, y: object) -> np.ndarray: ...
 
