@@ -92,7 +92,7 @@ _shipped_marbles = load_default_marbles
 def _check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum or (maximum is not None and value > maximum):
+    if int(value) < minimum or (maximum is not None and int(value) > maximum):
         top = "" if maximum is None else f" and <= {maximum}"
         raise ValueError(f"{name} must be >= {minimum}{top}, got {value!r}")
     return int(value)
@@ -101,7 +101,7 @@ def _check_int(name: str, value: object, minimum: int, maximum: int | None = Non
 def _check_float(name: str, value: object, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r}")
-    if not (math.isfinite(value) and low <= value <= high):
+    if not (math.isfinite(float(value)) and low <= float(value) <= high):
         raise ValueError(f"{name} must be in [{low:g}, {high:g}], got {value!r}")
     return float(value)
 
@@ -168,8 +168,11 @@ class SingularityWidget(widgets.VBox):
         self.n_marbles = _check_int("n_marbles", n_marbles, 1)
         self.steps = _check_int("steps", steps, 1)
         self.temperature = _check_float("temperature", temperature, 0.0, 1.0)
-        window = {"xlim": (-self.WINDOW, self.WINDOW), "ylim": (-self.WINDOW, self.WINDOW)}
-        self.potentials = {"bowl": Bowl(**window), "valley": Valley(**window)}
+        lim = (-self.WINDOW, self.WINDOW)
+        self.potentials: dict[str, Bowl | Valley] = {
+            "bowl": Bowl(xlim=lim, ylim=lim),
+            "valley": Valley(xlim=lim, ylim=lim),
+        }
         self.paths: dict[str, Trajectory] = {}
 
         fig = new_figure(width, height)
@@ -432,6 +435,7 @@ class BasinsWidget(widgets.VBox):
         potential = TwoBasin(regularization=key[0])
         grid = evaluate_grid(potential, num=GRID_NUM)
         dynamics = (self.n_marbles, self.steps, self.temperature, self.n_paths)
+        paths: Trajectory | None
         if key == (0.0, 0) and dynamics == (
             DEFAULT_MARBLES,
             DEFAULT_STEPS,
@@ -460,7 +464,7 @@ class BasinsWidget(widgets.VBox):
         self.profile: Profile = axis_profile(self.potential)
         update_potential(self.heatmap, self.grid)
         update_marbles(self.marble_artists, self.settled)
-        if self.n_paths:
+        if self.n_paths and self.paths is not None:
             update_paths(self.path_artists, self.paths)
         update_profile(self.profile_artists, self.profile)
         index = SWEEP_SEEDS.index(seed) if seed in SWEEP_SEEDS else None
