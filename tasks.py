@@ -106,7 +106,7 @@ def ensure_chromium() -> None:
         run([apt, "install", "-y", "-qq", "chromium"], env=env)
     else:
         say(
-            f"{CHROMIUM} is missing: browser tests will be skipped "
+            f"{CHROMIUM} is missing: browser tests will be skipped, or fail with CI=true "
             "(install it with: sudo apt-get install chromium)"
         )
 

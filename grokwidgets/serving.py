@@ -3,7 +3,9 @@
 ``python -m grokwidgets.serving [--port=8866] [--ip=ADDR] [--preheat[=N]]
 [--theme=auto|light|dark] [VOILA ARGS...]``
 runs Voila on the essay, bound to 127.0.0.1 unless ``--ip`` says otherwise, from the
-repository root (where Voila reads ``voila.json``).
+repository root (where Voila reads ``voila.json``; the install also puts a copy in
+``<prefix>/etc/jupyter/``, so a plain ``voila`` elsewhere in this environment gets the
+same settings). Bad input exits 2 with one line naming the option and the value.
 
 ``--preheat`` (``--preheat=N``: N kernels, default :data:`PREHEAT_POOL`) keeps kernels
 that have already run the notebook waiting for the next readers (Voila's
