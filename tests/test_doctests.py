@@ -23,8 +23,6 @@ MODULES = sorted(
 #: Modules whose examples are out of date, for their owners to fix (strict xfail: the
 #: test fails once the example is right, so the entry is removed then).
 KNOWN_STALE = {
-    # available_runs() now lists every sweep weight decay, not the five of the example.
-    "grokwidgets.runs": "runs/__init__.py: available_runs example lists 5 weight decays",
 }
 
 

@@ -79,8 +79,10 @@ def test_trust_widget_shows_the_shipped_traces():
     for line, tr in zip(w.net_lines, t["net_traces"][i], strict=True):
         tr = tr[np.isfinite(tr)]
         np.testing.assert_allclose(line.get_ydata(), tr - t["net_init_loss"][i])
+    assert f"step {step}" in w.image.alt
     w.case.value = "step too large"
     assert "flagged" in w.toy_title.get_text()
+    assert "flagged" in w.image.alt
     w.case.value = "calibrated"
     assert "valid" in w.toy_title.get_text()
     w.close()

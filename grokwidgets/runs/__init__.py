@@ -2,20 +2,22 @@
 
 ``scripts/make_runs.py`` made them with :func:`grokwidgets.experiment.train` at
 the default settings (p = 53, addition, 40% training pairs, lr 1e-2, hidden 128,
-embedding 16, 3000 steps) for a weight-decay sweep at seed 0 and three seeds at
-weight decay 1. Each file holds the full :class:`~grokwidgets.experiment.History`
-(float64, exactly as trained) and parameter checkpoints at 21 near-geometric
-steps, stored as float16 (relative rounding error below 1e-3: invisible in a
-heatmap, and the Fourier measures move by less than 2e-3) and returned as
-float32. About 3 MB in all.
+embedding 16, 3000 steps): a weight-decay sweep at seed 0, seeds 0-2 at weight
+decay 1, and, for every weight decay of the seed sweep (:func:`load_sweep`), the
+seed with the median grok step (:func:`median_seed`). Each file holds the full
+:class:`~grokwidgets.experiment.History` (float64, exactly as trained) and
+parameter checkpoints at 21 near-geometric steps, stored as float16 (relative
+rounding error below 1e-3: invisible in a heatmap, and the Fourier measures move
+by less than 2e-3) and returned as float32. ``load_llc`` gives each run's learning
+coefficient curve with its diagnostics. The seed sweep and phase diagram
+(summaries of 216 runs, no parameters) are in :mod:`grokwidgets.runs.sweep`.
 
-Measured (memorization step, grok step): weight decay 0, 0.3, 0.5, 1, 2 at seed
-0: (40, never), (40, 1550), (40, 890), (50, 500), (70, 300); weight decay 1 at
-seeds 1 and 2: (40, 800), (50, 850).
+Measured (memorization step, grok step) at seed 0: weight decay 0 (40, never),
+0.3 (40, 1550), 0.5 (40, 890), 1 (50, 500), 2 (70, 300).
 
     >>> from grokwidgets.runs import available_runs, load_run
     >>> sorted({c.weight_decay for c in available_runs()})
-    [0.0, 0.3, 0.5, 1.0, 2.0]
+    [0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0]
     >>> run = load_run(weight_decay=1.0, seed=0)
     >>> run.memorization_step, run.grok_step
     (50, 500)

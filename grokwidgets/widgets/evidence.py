@@ -295,8 +295,16 @@ class EstimatorTrustWidget(widgets.VBox):
             f"network (wd 1, seed {int(t['net_seed'])}), step {self.step.value}: "
             f"LLC {t['net_llc'][i]:,.1f}\n{verdict}"[:120]
         )
+        self._describe()
         self.image.invalidate()
         self.image.request_draw()
+
+    def _describe(self) -> None:
+        self.image.alt = (
+            self.net_title.get_text().replace("\n", ": ")
+            + ". "
+            + self.toy_title.get_text().replace("\n", ": ")
+        )
 
     def _show_toy(self) -> None:
         t = self.data
@@ -315,6 +323,7 @@ class EstimatorTrustWidget(widgets.VBox):
             + ("NaN" if not np.isfinite(llc) else f"{llc:.3g}")
             + f"\n{verdict}"[:80]
         )
+        self._describe()
         self.image.invalidate()
         self.image.request_draw()
 
