@@ -28,9 +28,10 @@ import json
 import math
 import numbers
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
+
+from grokwidgets.runs._npz import read_shipped
 
 __all__ = ["SWEEP_TRAIN_FRACTION", "Sweep", "load_sweep", "median_seed"]
 
@@ -133,11 +134,7 @@ class Sweep:
 @functools.cache
 def load_sweep() -> Sweep:
     """The shipped sweep (read once, then cached; read-only, safe to share)."""
-    with resources.as_file(resources.files(__package__).joinpath("sweep.npz")) as path:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    for x in arrays.values():
-        x.flags.writeable = False
+    arrays = read_shipped("sweep.npz")
     info = json.loads(str(arrays.pop("info")))
     budget = int(arrays.pop("budget"))
     return Sweep(**arrays, budget=budget, info=info)

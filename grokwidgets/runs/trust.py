@@ -14,10 +14,9 @@ settings, and with SGLD at a step size far too large and far too small.
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from types import MappingProxyType
 
-import numpy as np
+from grokwidgets.runs._npz import read_shipped
 
 __all__ = ["TOY_CASES", "TOY_TERMS", "load_trust"]
 
@@ -37,9 +36,5 @@ TOY_CASES = MappingProxyType(
 @functools.cache
 def load_trust() -> MappingProxyType:
     """The shipped traces and estimates, as a read-only mapping of arrays."""
-    with resources.as_file(resources.files(__package__).joinpath("trust.npz")) as path:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    for x in arrays.values():
-        x.flags.writeable = False
+    arrays = read_shipped("trust.npz")
     return MappingProxyType(arrays)
