@@ -38,7 +38,9 @@ SLIDERS = [
     (".gw-curves", "gw-regularization", "ArrowRight", "one step up the log scale"),
     (".gw-curves", "gw-step", "ArrowRight", "the cursor moves along the run"),
     (".gw-structure", "gw-regularization", "ArrowRight", "the same Timeline as the curves"),
-    (".gw-structure", "gw-step", "ArrowLeft", "the same Timeline as the curves"),
+    # The measured structure panel shows the checkpoint at or before the cursor, so
+    # it redraws when the cursor reaches another checkpoint (End: step 3,000).
+    (".gw-structure", "gw-step", "End", "the same Timeline, another checkpoint"),
     (".gw-lab", "gw-lab-wd", "Home", "weight decay 0: a shipped run (1.5, right of 1, has none)"),
     (".gw-lab", "gw-lab-step", "End", "the checkpoint slider starts at the last checkpoint"),
     (".gw-landscape", "gw-landscape-reg", "End", "regularization 1 tilts the landscape"),
@@ -578,7 +580,9 @@ def test_theme_arguments() -> None:
     ]
     with pytest.raises(ValueError, match="theme must be one of auto, light, dark, got 'blue'"):
         serving.theme_args("blue")
-    assert serving.main(["--theme=blue"]) == 2  # refused before Voila starts
+    with pytest.raises(SystemExit) as refused:  # argparse: exit 2 before Voila starts
+        serving.main(["--theme=blue"])
+    assert refused.value.code == 2
 
 
 def test_theme_light_ignores_the_readers_dark_preference(
