@@ -19,6 +19,7 @@ from grokwidgets.widgets.evidence import (
 )
 from grokwidgets.widgets.lab import LabWidget
 from grokwidgets.widgets.landscape import BasinsWidget, SingularityWidget
+from grokwidgets.widgets.moment import Moment
 from grokwidgets.widgets.structure import StructureWidget
 from grokwidgets.widgets.timeline import Timeline, TimelineControls
 
@@ -30,6 +31,7 @@ __all__ = [
     "FigureImage",
     "LLCLossWidget",
     "LabWidget",
+    "Moment",
     "PhaseDiagramWidget",
     "SingularityWidget",
     "StructureWidget",
