@@ -27,6 +27,7 @@ sampling loop.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import math
@@ -40,11 +41,13 @@ __all__ = [
     "AnyOf",
     "Boolean",
     "Constraint",
+    "HasMethods",
     "InstanceOf",
     "Integer",
     "InvalidParameterError",
     "IsCallable",
     "Options",
+    "Range",
     "Real",
     "as_array",
     "as_float_array",
@@ -221,6 +224,50 @@ class InstanceOf(Constraint):
 
     def invalid_values(self) -> list[object]:
         return [None, 0, "x"]
+
+
+class HasMethods(Constraint):
+    """Any object with the named methods (duck typing: user-written classes pass)."""
+
+    def __init__(self, methods: tuple[str, ...], what: str):
+        self.methods, self.what = methods, what
+
+    def check(self, name: str, value: object) -> Any:
+        if not all(callable(getattr(value, m, None)) for m in self.methods):
+            raise self.fail(name, self.what, value)
+        return value
+
+    def invalid_values(self) -> list[object]:
+        return [None, 0, "x"]
+
+
+class Range(Constraint):
+    """A pair ``(low, high)`` of finite reals with ``low < high``, returned as floats.
+
+    For a plotting window (``xlim``): one message, showing the whole pair, whichever
+    part is wrong.
+    """
+
+    _WHAT = "a pair (low, high) of finite reals with low < high"
+    _REAL = Real()
+
+    def check(self, name: str, value: object) -> tuple[float, float]:
+        pair: tuple[object, ...] = ()
+        if isinstance(value, Iterable):
+            with contextlib.suppress(TypeError):  # a 0-d array is "iterable" but is not
+                pair = tuple(value)
+        if len(pair) != 2:
+            raise self.fail(name, self._WHAT, value)
+        try:
+            low, high = (self._REAL.check(name, v) for v in pair)
+        except InvalidParameterError:  # one message, showing the whole pair
+            raise self.fail(name, self._WHAT, value) from None
+        if not low < high:
+            raise self.fail(name, self._WHAT, value)
+        return low, high
+
+    def invalid_values(self) -> list[object]:
+        return [None, 1.0, (1.0,), (1.0, 2.0, 3.0), (1.0, 0.0), (0.0, math.nan), ("a", "b")]
 
 
 class IsCallable(Constraint):

@@ -1226,6 +1226,7 @@ NOT_DRIVEN = {
     "slt.LLCEstimate",
     "slt.LLCSettings",
     "slt.LLCWarning",
+    "landscape.Basins",
     "landscape.Grid",
     "landscape.MarbleWarning",
     "landscape.Potential",
@@ -1302,7 +1303,7 @@ from grokwidgets._validation import Constraint, InvalidParameterError, constrain
 
 #: Model modules whose public callables declare their arguments' constraints
 #: (grokwidgets/_validation.py), read here instead of being written down again.
-_DECLARING = ("experiment", "slt", "measures", "curves")
+_DECLARING = ("experiment", "slt", "measures", "curves", "landscape")
 
 #: Tables that are not on the callable itself: curves checks its arguments from a
 #: module-level table; the Spec of Trainer.step calls it through a helper.
