@@ -49,6 +49,7 @@ the complex minimum (400 of them, scattered by 0.1, temperature 0.05, 2,000 step
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import ClassVar, TypeVar
@@ -401,6 +402,9 @@ class TwoBasin:
         (while it exists, the complex minimum stays near ``c - s`` or right of it:
         ``x >= 2.18`` at the defaults). Near ``r = 0.92`` descent slows down, so
         more ``steps`` may be needed to tell.
+
+        Cached per potential (equal parameters, equal answer) and ``steps``: the
+        figures ask for it on every redraw.
         """
         return _minima(self, steps)
 
@@ -431,20 +435,28 @@ class TwoBasin:
 def _descend(
     potential: TwoBasin, x: np.ndarray, y: np.ndarray, steps: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    # Noise-free gradient descent at the potential's stable step.
+    # Noise-free gradient descent at the potential's stable step. It stops early at
+    # an exact fixed point (the next step would change no bit, nor would any later
+    # one), so the result is bit for bit that of all the steps: descent from the
+    # minima's starts gets there in 130-900 steps of the default 4,000.
     step_size = potential._stable_step()
     with np.errstate(all="ignore"):
         for _ in range(steps):
             gx, gy = potential.grad_unchecked(x, y)
-            x = x - step_size * gx
-            y = y - step_size * gy
+            nx = x - step_size * gx
+            ny = y - step_size * gy
+            if np.array_equal(nx, x) and np.array_equal(ny, y):
+                break
+            x, y = nx, ny
     return x, y
 
 
+@functools.lru_cache(maxsize=256)
 def _minima(
     potential: TwoBasin, steps: int
 ) -> tuple[tuple[float, float], tuple[float, float] | None]:
-    # TwoBasin.minima's work.
+    # TwoBasin.minima's work, cached on the (frozen, hashable) potential: the
+    # figures build a new, equal TwoBasin for every slider move.
     x = np.array([0.0, potential.complex_center])
     y = np.zeros(2)
     x, y = _descend(potential, x, y, steps)

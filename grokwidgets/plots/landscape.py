@@ -3,8 +3,9 @@
 Every ``draw_*`` function takes the Axes to draw on and returns the artists it
 drew; the matching ``update_*`` function puts new model output into those same
 artists (``set_data``, ``set_offsets``), so a widget never makes new artists when
-a control moves. The small numeric helper :func:`axis_profile` reads minima and
-the barrier off the slice ``y = 0`` of a :class:`~grokwidgets.landscape.TwoBasin`.
+a control moves. The small numeric helper :func:`axis_profile` samples the slice
+``y = 0`` of a :class:`~grokwidgets.landscape.TwoBasin` through the minima the model
+finds, and reads the barrier between them off it.
 
 Colours are Okabe-Ito and match the learning-curve figure: the complex
 (memorizing) basin is blue with circles like Type A, the simple (generalizing)
@@ -228,19 +229,25 @@ class Profile:
 
 
 def axis_profile(potential: TwoBasin, num: int = 1201) -> Profile:
-    """Evaluate ``potential`` on ``y = 0`` and find the minima and the barrier."""
+    """Evaluate ``potential`` on ``y = 0``, with its minima and the barrier between them.
+
+    The minima are the model's own (:meth:`~grokwidgets.landscape.TwoBasin.minima`:
+    both lie on ``y = 0``, which descent from there never leaves); the barrier's top
+    is the highest of ``num`` samples of the slice between them.
+    """
     x = np.linspace(*potential.xlim, num)
     u = np.asarray(potential.value(x, 0.0), dtype=float)
-    i_simple = int(np.argmin(np.abs(x)))
-    simple = (float(x[i_simple]), float(u[i_simple]))
-    interior = np.flatnonzero((u[1:-1] <= u[:-2]) & (u[1:-1] <= u[2:])) + 1
-    right = interior[x[interior] > 0.5 * potential.complex_center]
-    if right.size == 0:
+    simple_w, complex_w = potential.minima()
+    simple = (simple_w[0], float(potential.value(*simple_w)))
+    if complex_w is None:
         return Profile(x, u, simple, None, None, None)
-    i_complex = int(right[np.argmin(u[right])])
-    i_top = i_simple + int(np.argmax(u[i_simple : i_complex + 1]))
-    cplx = (float(x[i_complex]), float(u[i_complex]))
-    top = (float(x[i_top]), float(u[i_top]))
+    cplx = (complex_w[0], float(potential.value(*complex_w)))
+    # The ridge's samples, and the minima themselves (a window may leave it out).
+    inside = (x > simple[0]) & (x < cplx[0])
+    xs = np.concatenate([[simple[0]], x[inside], [cplx[0]]])
+    us = np.concatenate([[simple[1]], u[inside], [cplx[1]]])
+    i_top = int(np.argmax(us))
+    top = (float(xs[i_top]), float(us[i_top]))
     return Profile(x, u, simple, cplx, top, top[1] - cplx[1])
 
 
