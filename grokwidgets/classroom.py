@@ -9,6 +9,11 @@ why. Every check grades against measured data, never against the drawn curve mod
 - Bad input (a string where a number is asked, an unknown choice) gets a Feedback
   that says what was expected, not an exception, so a typo in class does not end in
   a traceback.
+- The teacher's settings (``level``, ``weight_decay``, ``budget``, ``seed``) are
+  declared through :mod:`grokwidgets._validation`: a wrong one is an
+  :class:`~grokwidgets._validation.InvalidParameterError` naming it and its value.
+  Whether a value is one the shipped data has (a sweep's weight decay, a matched
+  loss level) depends on the data, so that is checked in the body, as the same error.
 
 >>> from grokwidgets.classroom import check_smallest_fraction
 >>> print(check_smallest_fraction(None))  # doctest: +ELLIPSIS
@@ -25,6 +30,7 @@ from html import escape
 
 import numpy as np
 
+from grokwidgets._validation import AnyOf, Integer, InvalidParameterError, Real, validate_params
 from grokwidgets.evidence import OUTCOMES, grok_summary, matched_loss_comparison, phase_summary
 from grokwidgets.experiment import RunConfig, make_dataset
 from grokwidgets.runs import load_llc, load_run, load_sweep, median_seed
@@ -47,6 +53,13 @@ MATCHED_LEVEL = 3e-3
 DEFAULT_BUDGET = 1000
 #: A budget closer than this share to a median grok step is refused (a coin flip).
 BUDGET_MARGIN = 0.10
+#: The largest budget taken: budgets are compared with (float) grok steps, which an
+#: int beyond the float range cannot be; a billion is 300,000 times the sweep's.
+MAX_BUDGET = 10**9
+
+# The settings' constraints. Membership in the shipped data is checked in the bodies.
+_LEVEL = {"level": Real(gt=0)}
+_WEIGHT_DECAY = {"weight_decay": Real()}
 
 
 @dataclass(frozen=True)
@@ -106,12 +119,15 @@ def _listed(values) -> str:
     return ", ".join(f"{v:g}" for v in values) if len(values) else "none"
 
 
-def _check_weight_decay(weight_decay: object) -> float:
+def _check_weight_decay(weight_decay: float) -> float:
+    # One of the sweep's weight decays (the value as the sweep writes it).
     wds = [float(w) for w in load_sweep().sweep_weight_decays()]
-    value = _number(weight_decay)
-    if value is None or not any(math.isclose(value, w) for w in wds):
-        raise ValueError(f"weight_decay must be one of the sweep's {wds}, got {weight_decay!r}")
-    return next(w for w in wds if math.isclose(value, w))
+    hit = [w for w in wds if math.isclose(weight_decay, w)]
+    if not hit:
+        raise InvalidParameterError(
+            f"weight_decay must be one of the sweep's {wds}, got {weight_decay!r}"
+        )
+    return hit[0]
 
 
 @functools.cache
@@ -128,6 +144,7 @@ def _matched(level: float):
 # -- exercise 1: the learning coefficient at equal training loss
 
 
+@validate_params(_LEVEL)
 def check_simpler_at_equal_loss(answer: object, level: float = MATCHED_LEVEL) -> Feedback:
     """At equal training loss, which runs have the lower LLC: "generalizing" or "memorizing"?"""
     aliases = {
@@ -153,12 +170,14 @@ def check_simpler_at_equal_loss(answer: object, level: float = MATCHED_LEVEL) ->
     return Feedback(picked == truth, why)
 
 
+@validate_params(_LEVEL)
 def free_energy_gap(level: float = MATCHED_LEVEL) -> float:
     """(median memorizing LLC - median generalizing LLC) x log n at ``level``, in nats."""
     m = _matched(level)
     return (m.median_memorizing - m.median_generalizing) * math.log(_training_pairs())
 
 
+@validate_params(_LEVEL)
 def check_free_energy_gap(gap: object, level: float = MATCHED_LEVEL) -> Feedback:
     """By how many nats is the generalizing solution's free energy lower? (within 15%)
 
@@ -185,6 +204,7 @@ def check_free_energy_gap(gap: object, level: float = MATCHED_LEVEL) -> Feedback
 # -- exercise 2: the cartoon against the data
 
 
+@validate_params({**_WEIGHT_DECAY, "seed": AnyOf(Integer(0), none=True)})
 def fall_done_by_grok(weight_decay: float = 1.0, seed: int | None = None) -> float:
     """Share of a run's LLC fall done by its grok step.
 
@@ -194,7 +214,10 @@ def fall_done_by_grok(weight_decay: float = 1.0, seed: int | None = None) -> flo
     seed = median_seed(weight_decay) if seed is None else seed
     run, llc = load_run(weight_decay, seed), load_llc(weight_decay, seed)
     if run.grok_step is None or run.memorization_step is None:
-        raise ValueError(f"the run at weight_decay={weight_decay!r}, seed={seed!r} does not grok")
+        raise InvalidParameterError(
+            f"weight_decay must be one whose run groks: the run at "
+            f"weight_decay={weight_decay!r}, seed={seed!r} does not"
+        )
     ok = llc.valid & (llc.step >= run.memorization_step)
     steps, values = llc.step[ok].astype(float), llc.llc[ok]
     start, low = float(values[0]), float(values.min())
@@ -202,6 +225,7 @@ def fall_done_by_grok(weight_decay: float = 1.0, seed: int | None = None) -> flo
     return (start - at_grok) / (start - low)
 
 
+@validate_params(_WEIGHT_DECAY)
 def check_complexity_timing(answer: object, weight_decay: float = 1.0) -> Feedback:
     """Does the measured LLC do most of its fall "before", "at" or "after" the grok step?"""
     aliases = {
@@ -216,7 +240,12 @@ def check_complexity_timing(answer: object, weight_decay: float = 1.0) -> Feedba
         return Feedback(False, f'Answer "before", "at" or "after"; got {answer!r}.')
     wd = _check_weight_decay(weight_decay)
     seed = median_seed(wd)
-    share = fall_done_by_grok(wd, seed)
+    try:
+        share = fall_done_by_grok(wd, seed)
+    except InvalidParameterError:  # shown with the value as given (-0.0, say), not wd
+        raise InvalidParameterError(
+            f"weight_decay must be one whose median run groks, got {weight_decay!r}"
+        ) from None
     truth = "before" if share >= 0.5 else "after"
     grok = load_run(wd, seed).grok_step
     why = (
@@ -232,6 +261,7 @@ def check_complexity_timing(answer: object, weight_decay: float = 1.0) -> Feedba
 # -- exercise 3: how long is the plateau, and how much does it vary?
 
 
+@validate_params(_WEIGHT_DECAY)
 def delay_ratios(weight_decay: float = 1.0) -> dict[int, float]:
     """grok step / memorization step for every sweep seed at ``weight_decay`` that grokked."""
     sweep = load_sweep()
@@ -244,6 +274,7 @@ def delay_ratios(weight_decay: float = 1.0) -> dict[int, float]:
     return dict(sorted(out.items()))
 
 
+@validate_params(_WEIGHT_DECAY)
 def check_grok_delay(times_later: object, weight_decay: float = 1.0) -> Feedback:
     """How many times later than memorization does the network generalize?
 
@@ -261,7 +292,9 @@ def check_grok_delay(times_later: object, weight_decay: float = 1.0) -> Feedback
     rows = sweep.rows(_check_weight_decay(weight_decay), SWEEP_TRAIN_FRACTION)
     mems = sweep.memorization_step[rows]
     if not ratios:
-        raise ValueError(f"no seed groks at weight_decay={weight_decay!r}")
+        raise InvalidParameterError(
+            f"weight_decay must be one at which some seed groks, got {weight_decay!r}"
+        )
     values = np.array(list(ratios.values()))
     lo, hi, med = float(values.min()), float(values.max()), float(np.median(values))
     near = any(abs(guess - r) <= 0.15 * r for r in values)
@@ -281,21 +314,20 @@ def check_grok_delay(times_later: object, weight_decay: float = 1.0) -> Feedback
 # -- exercise 4: which weight decays grok within a budget?
 
 
+@validate_params({"budget": Integer(1, MAX_BUDGET)})
 def check_which_grok(weight_decays: object, budget: int = DEFAULT_BUDGET) -> Feedback:
     """Which weight decays of the sweep have their median seed grok within ``budget`` steps?
 
     ``budget`` must lie at least 10% away from every median grok step, so that the
     answer does not hinge on a few steps.
     """
-    if isinstance(budget, bool) or not isinstance(budget, numbers.Integral) or budget <= 0:
-        raise ValueError(f"budget must be an int > 0, got {budget!r}")
     summary = grok_summary()
     pairs = zip(summary.weight_decay, summary.median, strict=True)
     medians = {float(w): float(m) for w, m in pairs}
     finite = {w: m for w, m in medians.items() if np.isfinite(m)}
     close = [w for w, m in finite.items() if abs(m - budget) < BUDGET_MARGIN * m]
     if close:
-        raise ValueError(
+        raise InvalidParameterError(
             f"budget {budget} is within {BUDGET_MARGIN:.0%} of the median grok step of "
             f"weight decay {close}: choose another"
         )
@@ -328,12 +360,13 @@ def check_which_grok(weight_decays: object, budget: int = DEFAULT_BUDGET) -> Fee
 # -- exercise 5: how much data does it take?
 
 
+@validate_params(_WEIGHT_DECAY)
 def smallest_grokking_fraction(weight_decay: float = 1.0) -> float | None:
     """The smallest train fraction whose phase-diagram cell mostly groks, at ``weight_decay``."""
     phase = phase_summary()
-    hits = np.flatnonzero(np.isclose(phase.weight_decay, float(weight_decay)))
+    hits = np.flatnonzero(np.isclose(phase.weight_decay, weight_decay))
     if hits.size == 0:
-        raise ValueError(
+        raise InvalidParameterError(
             f"weight_decay must be one of the phase diagram's {phase.weight_decay.tolist()}, "
             f"got {weight_decay!r}"
         )
@@ -342,6 +375,7 @@ def smallest_grokking_fraction(weight_decay: float = 1.0) -> float | None:
     return float(phase.train_fraction[grok[0]]) if grok.size else None
 
 
+@validate_params(_WEIGHT_DECAY)
 def check_smallest_fraction(fraction: object, weight_decay: float = 1.0) -> Feedback:
     """At ``weight_decay``, what is the smallest train fraction at which most seeds grok?"""
     if fraction is None:
@@ -353,7 +387,7 @@ def check_smallest_fraction(fraction: object, weight_decay: float = 1.0) -> Feed
         )
     phase = phase_summary()
     truth = smallest_grokking_fraction(weight_decay)
-    i = int(np.flatnonzero(np.isclose(phase.weight_decay, float(weight_decay)))[0])
+    i = int(np.flatnonzero(np.isclose(phase.weight_decay, weight_decay))[0])
     cells = ", ".join(
         f"{f:g}: {OUTCOMES[o]}" for f, o in zip(phase.train_fraction, phase.outcome[i], strict=True)
     )
