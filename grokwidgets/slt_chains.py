@@ -4,7 +4,7 @@
 checks what its first call returns.
 
 All chains advance together, one step at a time; row ``c`` of every array is chain
-``c``. :func:`run_chains` takes the estimate's :class:`~grokwidgets.slt.LLCSettings`
+``c``. :func:`run_chains` takes the estimate's :class:`~grokwidgets.slt_results.LLCSettings`
 and keeps the chains' state in a :class:`ChainState`. It runs under
 ``np.errstate(all="ignore")``: a diverging chain overflows on purpose here and is
 caught by the finiteness checks, then reported by the estimator.
@@ -16,15 +16,12 @@ import math
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from grokwidgets._validation import readonly
+from grokwidgets.slt_results import LLCSettings
 from grokwidgets.toyloss import ToyLoss
-
-if TYPE_CHECKING:
-    from grokwidgets.slt import LLCSettings
 
 LossAndGrad = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
 
