@@ -8,6 +8,7 @@
 
 const WAIT_MS = 60000; // how long a link waits for its figure to appear (Voila)
 const SETTLE_MS = 3000; // how long the page may still grow above the figure
+const QUIET_MS = 300; // how long a figure's controls must be still before a link sets them
 
 function parseHash(hash) {
   const text = (hash || "").replace(/^#/, "");
@@ -118,7 +119,55 @@ function scrollTo(el) {
   requestAnimationFrame(again);
 }
 
-async function initialize({ model }) {
+// The static edition (no kernel) embeds the widget state in the page; its figures'
+// StaticFrames answer a control only once they listen to it. Wait for all of them
+// (each counts itself in window.gwStaticFrames), so a restored control moves its
+// figure. On the Voila page there is no such state: nothing to wait for.
+async function staticFramesReady(ms) {
+  const el = document.querySelector('script[type="application/vnd.jupyter.widget-state+json"]');
+  if (!el) return;
+  let tables = 0;
+  try {
+    const state = JSON.parse(el.textContent).state || {};
+    tables = Object.values(state).filter((m) => m.state && "frames_src" in m.state).length;
+  } catch (err) {
+    return;
+  }
+  const t0 = performance.now();
+  while ((window.gwStaticFrames || 0) < tables && performance.now() - t0 < ms) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// Resolve once none of `models` has changed for `ms` and none has a message to the
+// kernel in flight (ipywidgets' throttle would merge a value set now with the
+// slider views' first writes, which the page makes as it opens), or after `cap` ms.
+function quiet(models, ms, cap) {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    let since = t0;
+    const bump = () => { since = performance.now(); };
+    for (const m of models) m.on("change", bump);
+    const busy = () => models.some((m) => m._pending_msgs > 0 || (m._msg_buffer ?? null) !== null);
+    const tick = () => {
+      const now = performance.now();
+      if (now - t0 > cap || (now - since >= ms && !busy())) {
+        for (const m of models) m.off("change", bump);
+        resolve();
+      } else {
+        setTimeout(tick, 50);
+      }
+    };
+    tick();
+  });
+}
+
+function hidden(m) {
+  const layout = m.get("layout");
+  return Boolean(layout && typeof layout.get === "function" && layout.get("display") === "none");
+}
+
+async function start(model) {
   const manager = model.widget_manager;
   const figures = [];
   for (const fig of model.get("figures")) {
@@ -139,8 +188,10 @@ async function initialize({ model }) {
     if (!fig) return;
     const params = new URLSearchParams();
     for (const c of fig.controls) {
+      // A control hidden now (the free regularization slider while the measured
+      // runs show) follows the one shown: the link names only what the reader sees.
       const v = format(c.m, c.trait, c.kind);
-      if (v !== null && v !== c.opening) params.set(c.name, v);
+      if (v !== null && v !== c.opening && !hidden(c.m)) params.set(c.name, v);
     }
     const query = params.toString();
     const hash = `#${encodeURIComponent(fig.name)}${query ? `?${query}` : ""}`;
@@ -172,18 +223,50 @@ async function initialize({ model }) {
     document.addEventListener(type, touched, true);
   }
 
+  // A slider view built while a link is restored can write its first position back
+  // to the model (ipywidgets' noUiSlider "update" on creation): on the Voila page the
+  // step cursor snapped back to the end. So a restored value is held for a moment
+  // and set again if something other than the reader moves it (at most 3 times).
+  let readerActed = false;
+  const hold = (c, want) => {
+    let tries = 0;
+    const t0 = performance.now();
+    const check = () => {
+      if (readerActed || performance.now() - t0 > SETTLE_MS) {
+        c.m.off(`change:${c.trait}`, check);
+        return;
+      }
+      if (format(c.m, c.trait, c.kind) === want.text || tries >= 3) return;
+      tries += 1;
+      setTimeout(() => {
+        if (readerActed || format(c.m, c.trait, c.kind) === want.text) return;
+        c.m.set(c.trait, want.value);
+        c.m.save_changes();
+      }, 0);
+    };
+    c.m.on(`change:${c.trait}`, check);
+    setTimeout(() => c.m.off(`change:${c.trait}`, check), SETTLE_MS + 100);
+  };
+  for (const type of ["pointerdown", "keydown", "input", "wheel", "touchstart"]) {
+    document.addEventListener(type, () => { readerActed = true; }, { capture: true, passive: true });
+  }
+
   const restore = async () => {
     const link = parseHash(location.hash);
     const fig = link && byName.get(link.name);
     if (!fig) return; // not ours (another Moment's figure, an anchor, nothing)
     const el = await waitFor(`.${fig.css}`, WAIT_MS);
+    await staticFramesReady(WAIT_MS);
+    await quiet(fig.controls.map((c) => c.m), QUIET_MS, WAIT_MS / 6);
     last = fig.name;
+    readerActed = false;
     for (const c of fig.controls) {
       if (!link.params.has(c.name) || c.m.get("disabled")) continue;
-      const v = parse(c.m, c.kind, link.params.get(c.name));
-      if (v === undefined || v === c.m.get(c.trait)) continue;
-      c.m.set(c.trait, v);
+      const value = parse(c.m, c.kind, link.params.get(c.name));
+      if (value === undefined || value === c.m.get(c.trait)) continue;
+      c.m.set(c.trait, value);
       c.m.save_changes();
+      hold(c, { value, text: format(c.m, c.trait, c.kind) });
     }
     if (el) scrollTo(el);
     document.documentElement.dataset.gwMomentRestored = fig.name;
@@ -191,6 +274,12 @@ async function initialize({ model }) {
   window.addEventListener("hashchange", restore);
   window.gwMoment = (window.gwMoment || 0) + 1;
   await restore();
+}
+
+// anywidget gives initialize 2 s: the models and the figure (on the Voila page they
+// arrive as it renders) are waited for after it returns.
+function initialize({ model }) {
+  start(model).catch(() => {}); // a link that cannot be followed is ignored
 }
 
 export default { initialize };
