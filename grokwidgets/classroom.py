@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
 
@@ -334,7 +335,9 @@ def check_which_grok(weight_decays: object, budget: int = DEFAULT_BUDGET) -> Fee
     if weight_decays is None:
         return _not_answered("[1, 2]")
     try:
-        chosen = {float(x) for x in weight_decays}  # type: ignore[union-attr]
+        if not isinstance(weight_decays, Iterable):
+            raise TypeError  # answered below, as for a list of non-numbers
+        chosen = {float(x) for x in weight_decays}
     except (TypeError, ValueError, OverflowError):
         return Feedback(False, f"Give a list of weight decays, e.g. [1, 2]; got {weight_decays!r}.")
     unknown = {x for x in chosen if not any(math.isclose(x, w) for w in medians)}

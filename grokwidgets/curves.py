@@ -300,8 +300,8 @@ def _type_b(t: np.ndarray, r: float, z_mem: float, z_tr: float) -> CurveResult:
     complexity = m * (1.0 - done) + _B_LOW * done
     train = _TRAIN_FLOOR + (_CHANCE_LOSS - _TRAIN_FLOOR) * (1.0 - m)
     train = train * (1.0 - s) + _TRAIN_FLOOR * 0.5 * s
-    plateau = _CHANCE_LOSS + _OVERFIT_BUMP * m
-    test = plateau * (1.0 - s) + _TEST_FLOOR * s
+    plateau_loss = _CHANCE_LOSS + _OVERFIT_BUMP * m
+    test = plateau_loss * (1.0 - s) + _TEST_FLOOR * s
     return CurveResult(
         kind="B",
         regularization=r,

@@ -68,10 +68,10 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
 from types import MappingProxyType
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from grokwidgets._validation import (
     AnyOf,
@@ -87,7 +87,7 @@ from grokwidgets._validation import (
     validate_params,
 )
 from grokwidgets.llc_checks import effective_sample_size, failed_checks, split_rhat
-from grokwidgets.slt_chains import StackLoss, run_chains, show_w_star
+from grokwidgets.slt_chains import LossAndGrad, StackLoss, run_chains, show_w_star
 from grokwidgets.slt_results import LLCEstimate, LLCSettings
 from grokwidgets.toyloss import ToyLoss
 
@@ -122,8 +122,6 @@ TOY_SETTINGS = MappingProxyType(
         "batch_size": None,
     }
 )
-
-LossAndGrad = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
 
 # A draw more than this far above L_n(w*), in units of 1 / nbeta, counts as a chain
 # that blew up. Under the posterior, nbeta * (L - L*) has mean lambda <= d / 2 and an
@@ -257,7 +255,7 @@ _ESTIMATE_CONSTRAINTS: dict[str, Constraint] = {
 @validate_params(_ESTIMATE_CONSTRAINTS)
 def estimate_llc(
     loss_and_grad: LossAndGrad,
-    w_star: object,
+    w_star: ArrayLike,
     n: int,
     *,
     nbeta: float | None = None,
@@ -386,7 +384,7 @@ def estimate_llc(
     >>> 0.6 < est.llc < 0.9
     True
     """
-    w0 = w_star
+    w0 = np.asarray(w_star)  # the checked copy (_Centre) already: this only types it
     nbeta = default_nbeta(n) if nbeta is None else nbeta
     batch_size = n if batch_size is None else min(batch_size, n)
     if precondition and sampler != "mala":

@@ -16,6 +16,7 @@ import math
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import numpy as np
 
@@ -23,7 +24,9 @@ from grokwidgets._validation import readonly
 from grokwidgets.slt_results import LLCSettings
 from grokwidgets.toyloss import ToyLoss
 
-LossAndGrad = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
+#: The user's function: (w, idx) -> (loss, gradient); with ``vectorized=True`` w is a
+#: stack of chains and the loss an array, one per chain.
+LossAndGrad = Callable[[np.ndarray, np.ndarray], tuple[float | np.ndarray, np.ndarray]]
 
 # Dual-averaging constants of Hoffman & Gelman (2014), "The No-U-Turn Sampler", §3.2.
 _DA_GAMMA = 0.05
@@ -63,7 +66,7 @@ class StackLoss:
 
     def _first(
         self, w: np.ndarray, idx: np.ndarray, loss_shape: tuple, grad_shape: tuple
-    ) -> tuple[object, np.ndarray]:
+    ) -> tuple[float | np.ndarray, np.ndarray]:
         # An error in the very first call, at w_star, most likely means that w_star
         # does not fit the function (its length, say): the message names w_star and
         # its shape besides the function's own words (which, for ToyLoss, name the
@@ -94,14 +97,14 @@ class StackLoss:
                 idx = self.all_rows
             w = np.where(alive[:, None], w, self.w_star)
             if self.checked:
-                loss, grad = self.fn(w, idx)
+                raw_loss, raw_grad = self.fn(w, idx)
             else:
-                loss, grad = self._first(w, idx, (c,), (c, d))
-            loss = np.array(loss, dtype=np.float64)
-            grad = np.array(grad, dtype=w.dtype)
-            loss[~alive] = np.nan
-            grad[~alive] = np.nan
-            return loss, grad
+                raw_loss, raw_grad = self._first(w, idx, (c,), (c, d))
+            losses = np.array(raw_loss, dtype=np.float64)
+            grads = np.array(raw_grad, dtype=w.dtype)
+            losses[~alive] = np.nan
+            grads[~alive] = np.nan
+            return losses, grads
         loss = np.full(c, np.nan)
         grad = np.full((c, d), np.nan, dtype=w.dtype)
         for i in np.flatnonzero(alive):
@@ -123,10 +126,9 @@ def _check_output(
 ) -> None:
     if isinstance(loss, bool) or not isinstance(loss, numbers.Real | np.ndarray):
         raise TypeError(f"loss_and_grad must return (loss, gradient), got loss {loss!r}")
-    if np.shape(loss) != loss_shape:
-        raise ValueError(
-            f"loss_and_grad must return a loss of shape {loss_shape}, got {np.shape(loss)}"
-        )
+    shape = loss.shape if isinstance(loss, np.ndarray) else ()  # np.shape of a scalar
+    if shape != loss_shape:
+        raise ValueError(f"loss_and_grad must return a loss of shape {loss_shape}, got {shape}")
     if not isinstance(grad, np.ndarray) or grad.shape != grad_shape:
         got = getattr(grad, "shape", type(grad).__name__)
         hint = ""
@@ -187,6 +189,16 @@ class ChainState:
         return np.stack(
             [rng.choice(s.n, size=s.batch_size, replace=False) for _ in range(s.num_chains)]
         )
+
+    @overload
+    def evaluate(
+        self, v: np.ndarray, idx: np.ndarray | None, potential: Literal[True] = ...
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...
+
+    @overload
+    def evaluate(
+        self, v: np.ndarray, idx: np.ndarray | None, potential: Literal[False]
+    ) -> tuple[np.ndarray, np.ndarray, None, np.ndarray]: ...
 
     def evaluate(
         self, v: np.ndarray, idx: np.ndarray | None, potential: bool = True
@@ -279,7 +291,7 @@ def _mala(st: ChainState) -> tuple[np.ndarray, np.ndarray]:
     scale = np.ones((c, d), dtype=dtype)
     count, mean, m2 = 0, np.zeros((c, d)), np.zeros((c, d))  # Welford's running variance
     adapt_from = 0  # the step at which the dual averaging (re)started
-    current = None
+    current: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
     for t in range(steps):
         eps = np.exp(log_eps)
         idx = st.batch()

@@ -116,7 +116,9 @@ class ToyLoss:
             raise ValueError(f"w too large: K(w) overflows, got {w!r}")
         return out
 
-    def loss_and_grad(self, w: np.ndarray, idx: np.ndarray) -> tuple[float, np.ndarray]:
+    def loss_and_grad(
+        self, w: np.ndarray, idx: np.ndarray
+    ) -> tuple[float | np.ndarray, np.ndarray]:
         """The mean loss over samples ``idx`` (always ``K(w)``) and its gradient.
 
         The signature :func:`estimate_llc` expects; ``idx`` is ignored because every

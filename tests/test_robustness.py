@@ -1607,6 +1607,8 @@ def _build(name: str, timeline: Any) -> Any:
         return FigureImage(fig, [line])
     if name == "TimelineControls":
         return gw.TimelineControls(timeline)
+    if name == "Moment":  # it links a page's figures: here one figure of one slider
+        return gw.Moment({"figure": widgets.VBox([widgets.IntSlider()])})
     params = inspect.signature(cls).parameters
     if "timeline" in params:
         return cls(timeline)

@@ -8,8 +8,21 @@ from collections.abc import Iterator
 
 import threadpoolctl
 
+__all__ = ["single_threaded_blas"]
+
+
+class _BlasState:
+    """The process's one BLAS limit: how deeply blocks nest, and what to restore."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        # threadpoolctl has no type hints: its objects are Any to mypy.
+        self.controller: threadpoolctl.ThreadpoolController | None = None
+        self.limiter: threadpoolctl._ThreadpoolLimiter | None = None
+
+
 _BLAS_LOCK = threading.Lock()
-_BLAS_STATE: dict[str, object] = {"depth": 0, "controller": None, "limiter": None}
+_BLAS_STATE = _BlasState()
 
 
 @contextlib.contextmanager
@@ -28,24 +41,24 @@ def single_threaded_blas() -> Iterator[None]:
     :func:`train`, :class:`Trainer` and the function from
     :func:`make_loss_and_grad` use it themselves.
     """
+    state = _BLAS_STATE
     with _BLAS_LOCK:
-        if _BLAS_STATE["depth"] == 0:
-            _BLAS_STATE["limiter"] = _limit_blas()
-        _BLAS_STATE["depth"] += 1
+        if state.depth == 0:
+            state.limiter = _limit_blas()
+        state.depth += 1
     try:
         yield
     finally:
         with _BLAS_LOCK:
-            _BLAS_STATE["depth"] -= 1
-            limiter = _BLAS_STATE["limiter"]
-            if _BLAS_STATE["depth"] == 0 and limiter is not None:
-                limiter.restore_original_limits()
-                _BLAS_STATE["limiter"] = None
+            state.depth -= 1
+            if state.depth == 0 and state.limiter is not None:
+                state.limiter.restore_original_limits()
+                state.limiter = None
 
 
 def _limit_blas() -> threadpoolctl._ThreadpoolLimiter:
-    if _BLAS_STATE["controller"] is None:
+    if _BLAS_STATE.controller is None:
         # Finding the loaded BLAS libraries walks the process's shared objects
         # (about a millisecond); do it once.
-        _BLAS_STATE["controller"] = threadpoolctl.ThreadpoolController()
-    return _BLAS_STATE["controller"].limit(limits=1, user_api="blas")
+        _BLAS_STATE.controller = threadpoolctl.ThreadpoolController()
+    return _BLAS_STATE.controller.limit(limits=1, user_api="blas")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -19,6 +20,9 @@ from matplotlib.ticker import NullLocator
 
 from grokwidgets.curves import CurveResult
 from grokwidgets.plots.render import log_scale
+
+if TYPE_CHECKING:  # for annotations only: importing runs here would load its data layer
+    from grokwidgets.runs import MeasuredCurves
 
 __all__ = [
     "COLORS",
@@ -112,7 +116,12 @@ def draw_curves(ax: Axes, cax: Axes, result: CurveResult) -> CurveArtists:
     complexity dashed on ``cax``, and vertical marks at memorization and at the
     transition, in the run's colour and marker."""
     kind = result.kind
-    style = {"color": COLORS[kind], "marker": MARKERS[kind], "markevery": 0.1, "markersize": 5}
+    style: dict[str, Any] = {
+        "color": COLORS[kind],
+        "marker": MARKERS[kind],
+        "markevery": 0.1,
+        "markersize": 5,
+    }
     train = ax.plot(result.steps, result.train_loss, lw=1.2, alpha=0.75, **style)[0]
     test = ax.plot(result.steps, result.test_loss, lw=2.4, **style)[0]
     comp = cax.plot(result.steps, result.complexity, lw=1.8, ls=(0, (5, 3)), **style)[0]
@@ -138,15 +147,18 @@ def draw_curves(ax: Axes, cax: Axes, result: CurveResult) -> CurveArtists:
 
 def update_curves(artists: CurveArtists, result: CurveResult, step: float | None = None) -> None:
     """Put ``result``'s data into ``artists`` (and the cursor dots at ``step``)."""
+    complexity = artists.complexity
+    if not isinstance(complexity, Line2D):
+        raise TypeError("update_curves takes the artists of draw_curves (a Line2D complexity)")
     artists.train_loss.set_data(result.steps, result.train_loss)
     artists.test_loss.set_data(result.steps, result.test_loss)
-    artists.complexity.set_data(result.steps, result.complexity)
+    complexity.set_data(result.steps, result.complexity)
     artists.memorization.set_xdata([result.memorization_step] * 2)
     # Only Type B's transition gets its own mark: Type A's move to a more complex
     # solution *is* its memorization, already marked.
-    shown = result.kind == "B" and result.transition_step is not None
-    if shown:
-        x = result.transition_step
+    x = result.transition_step if result.kind == "B" else None
+    shown = x is not None
+    if x is not None:
         artists.transition.set_xdata([x, x])
         artists.transition_label.set_position((x * 1.08, LOSS_MAX * 0.97))
         artists.transition_label.set_text(f"grokking\nstep {x:,.0f}")
@@ -258,13 +270,18 @@ def complexity_segments(steps: np.ndarray, complexity: np.ndarray) -> list[np.nd
     return [np.column_stack([x[a:b], y[a:b]]) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def draw_measured_curves(ax: Axes, cax: Axes, result: CurveResult) -> CurveArtists:
+def draw_measured_curves(ax: Axes, cax: Axes, result: MeasuredCurves) -> CurveArtists:
     """Draw one measured run (a :class:`~grokwidgets.runs.MeasuredCurves`): losses
     as in :func:`draw_curves`, the LLC dashed where it is valid, and its estimates
     at their checkpoints (flagged ones hollow and grey)."""
     kind = result.kind
     color = COLORS[kind]
-    style = {"color": color, "marker": MARKERS[kind], "markevery": 0.1, "markersize": 5}
+    style: dict[str, Any] = {
+        "color": color,
+        "marker": MARKERS[kind],
+        "markevery": 0.1,
+        "markersize": 5,
+    }
     train = ax.plot([], [], lw=1.2, alpha=0.75, **style)[0]
     test = ax.plot([], [], lw=2.4, **style)[0]
     comp = LineCollection([], colors=[color], linewidths=1.8, linestyles=(0, (5, 3)))
@@ -293,22 +310,25 @@ def draw_measured_curves(ax: Axes, cax: Axes, result: CurveResult) -> CurveArtis
 
 
 def update_measured_curves(
-    artists: CurveArtists, result: CurveResult, step: float | None = None
+    artists: CurveArtists, result: MeasuredCurves, step: float | None = None
 ) -> None:
     """Put a measured run's data into ``artists`` (and the cursor dots at ``step``)."""
+    complexity, points, flagged = artists.complexity, artists.llc_points, artists.llc_flagged
+    if not isinstance(complexity, LineCollection) or points is None or flagged is None:
+        raise TypeError("update_measured_curves takes the artists of draw_measured_curves")
     artists.train_loss.set_data(result.steps, result.train_loss)
     artists.test_loss.set_data(result.steps, result.test_loss)
-    artists.complexity.set_segments(complexity_segments(result.steps, result.complexity))
+    complexity.set_segments(complexity_segments(result.steps, result.complexity))
     curve, valid = result.llc, result.llc_valid
     finite = np.isfinite(curve.llc)
-    artists.llc_points.set_data(curve.step[valid], curve.llc[valid])
-    artists.llc_flagged.set_data(curve.step[~valid & finite], curve.llc[~valid & finite])
+    points.set_data(curve.step[valid], curve.llc[valid])
+    flagged.set_data(curve.step[~valid & finite], curve.llc[~valid & finite])
     memorized = math.isfinite(result.memorization_step)
     artists.memorization.set_xdata([result.memorization_step if memorized else 1.0] * 2)
     artists.memorization.set_visible(memorized)
-    shown = result.kind == "B" and result.transition_step is not None
-    if shown:
-        x = result.transition_step
+    x = result.transition_step if result.kind == "B" else None
+    shown = x is not None
+    if x is not None:
         artists.transition.set_xdata([x, x])
         artists.transition_label.set_position((x * 1.08, 0.97))
         artists.transition_label.set_text(f"grokked\nstep {x:,.0f}")
@@ -335,7 +355,7 @@ def draw_schematic_label(ax: Axes) -> Text:
     )
 
 
-def describe_measured_curves(results: dict[str, CurveResult], step: float) -> str:
+def describe_measured_curves(results: dict[str, MeasuredCurves], step: float) -> str:
     """A text alternative for the measured figure."""
     b = results["B"]
     parts = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -66,15 +67,19 @@ def draw_history(ax_acc: Axes, ax_loss: Axes, history: History, steps: int) -> H
     log_scale(ax_loss, "y")
     ax_loss.set_ylim(*LOSS_RANGE)
     ax_loss.set_ylabel("loss (nats, log scale)")
-    kw_train = {"color": TRAIN_COLOR, "lw": 1.6, "label": "train (solid)"}
-    kw_test = {"color": TEST_COLOR, "lw": 2.2, "ls": "--", "label": "test (dashed)"}
+    kw_train: dict[str, Any] = {"color": TRAIN_COLOR, "lw": 1.6, "label": "train (solid)"}
+    kw_test: dict[str, Any] = {"color": TEST_COLOR, "lw": 2.2, "ls": "--", "label": "test (dashed)"}
     train_acc = ax_acc.plot([], [], **kw_train)[0]
     test_acc = ax_acc.plot([], [], **kw_test)[0]
     train_loss = ax_loss.plot([], [], **kw_train)[0]
     test_loss = ax_loss.plot([], [], **kw_test)[0]
     ax_acc.legend(loc="center right", fontsize=8, frameon=False)
-    marks = tuple(ax.axvline(0, color="0.4", lw=1, ls=":") for ax in (ax_acc, ax_loss))
-    cursors = tuple(ax.axvline(0, color="0.15", lw=1.2, alpha=0.7) for ax in (ax_acc, ax_loss))
+
+    def vlines(**kw: Any) -> tuple[Line2D, Line2D]:
+        return ax_acc.axvline(0, **kw), ax_loss.axvline(0, **kw)
+
+    marks = vlines(color="0.4", lw=1, ls=":")
+    cursors = vlines(color="0.15", lw=1.2, alpha=0.7)
     note = ax_acc.text(0.02, 0.97, "", transform=ax_acc.transAxes, va="top", size=8)
     artists = HistoryArtists(train_acc, test_acc, train_loss, test_loss, marks, cursors, note)
     set_history_steps(ax_acc, ax_loss, steps)

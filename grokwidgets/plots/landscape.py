@@ -15,6 +15,7 @@ basin orange with diamonds like Type B. Marker shape always repeats the colour.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -117,7 +118,7 @@ def update_potential(image: AxesImage, grid: Grid) -> None:
 def draw_minimum_set(ax: Axes, potential: object) -> list[Line2D]:
     """The potential's set of best points: a star for a point minimum, thick lines
     for a :class:`~grokwidgets.landscape.Valley`'s two axes."""
-    style = {"color": MINIMUM_COLOR, "zorder": 2}
+    style: dict[str, Any] = {"color": MINIMUM_COLOR, "zorder": 2}
     if isinstance(potential, Valley):
         xs, ys = potential.minimum_set()
         half = len(xs) // 2  # the x axis, then the y axis: two separate lines
@@ -298,11 +299,15 @@ def update_profile(artists: ProfileArtists, profile: Profile) -> None:
     up to the top of the ridge."""
     artists.line.set_data(profile.x, profile.value)
     artists.simple_min.set_data([profile.simple_min[0]], [profile.simple_min[1]])
-    if profile.complex_min is None:
+    if profile.complex_min is None or profile.top is None or profile.barrier is None:
+        # (All three are None together: see Profile.)
+        ax = artists.label.axes
+        if ax is None:
+            raise ValueError("the profile's artists must be on an Axes (draw_profile)")
         artists.complex_min.set_data([], [])
         artists.barrier.set_data([], [])
         artists.label.set_text("complex\nminimum\ngone")
-        low, high = artists.label.axes.get_ylim()
+        low, high = ax.get_ylim()
         artists.label.set_position((profile.x[-1] - 0.1, low + 0.6 * (high - low)))
         artists.label.set_horizontalalignment("right")
         return

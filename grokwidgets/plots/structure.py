@@ -64,8 +64,9 @@ def update_network(artists: NetworkArtists, layout: NetworkLayout, strengths: np
     rgba = np.tile(to_rgba(artists.color), (len(strengths), 1))
     rgba[:, 3] = 0.15 + 0.85 * strengths
     rgba[strengths <= 0, 3] = 0.0
-    artists.edges.set_color(rgba)
-    artists.edges.set_linewidth(MAX_LINEWIDTH * strengths)
+    # matplotlib takes arrays here; its type stubs list only sequences and scalars.
+    artists.edges.set_color(rgba)  # type: ignore[arg-type]
+    artists.edges.set_linewidth(MAX_LINEWIDTH * strengths)  # type: ignore[arg-type]
     active = int(np.count_nonzero(strengths >= 0.5))
     artists.caption.set_text(
         f"{active} of {len(strengths)} connections active, total weight {strengths.sum():.1f}"

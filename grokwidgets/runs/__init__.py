@@ -38,6 +38,7 @@ from types import MappingProxyType
 import numpy as np
 import threadpoolctl
 
+from grokwidgets._validation import readonly
 from grokwidgets.experiment import History, Run, RunConfig
 from grokwidgets.measures import LLCCurve
 from grokwidgets.runs.measured import MeasuredCurves, measured_curves, measured_weight_decays
@@ -133,14 +134,16 @@ def _load_llc(weight_decay: float, seed: int) -> LLCCurve:
     for c in data["curves"]:
         if c["seed"] == seed and math.isclose(c["weight_decay"], weight_decay, abs_tol=1e-12):
             floats = {
-                k: _readonly(np.asarray(c[k], dtype=np.float64))  # JSON null -> NaN
+                k: readonly(np.asarray(c[k], dtype=np.float64))  # JSON null -> NaN
                 for k in ("llc", "llc_std", "train_loss", "excess_loss", "rhat", "epsilon",
                           "train_acc")
             }  # fmt: skip
             return LLCCurve(
-                step=_readonly(np.asarray(c["step"], dtype=np.int64)),
-                settings=MappingProxyType(dict(data["settings"])),
-                valid=_readonly(np.asarray(c["valid"], dtype=bool)),
+                step=readonly(np.asarray(c["step"], dtype=np.int64)),
+                # Read-only on purpose; LLCCurve.settings is annotated dict (llc.py,
+                # not this module's: a Mapping annotation there is requested).
+                settings=MappingProxyType(dict(data["settings"])),  # type: ignore[arg-type]
+                valid=readonly(np.asarray(c["valid"], dtype=bool)),
                 reasons=tuple(c["reasons"]),
                 **floats,
             )
@@ -160,24 +163,19 @@ def _blas_kernel() -> str:
     return ", ".join(" ".join(str(i.get(k)) for k in keys) for i in info)
 
 
-def _readonly(x: np.ndarray) -> np.ndarray:
-    x.flags.writeable = False
-    return x
-
-
 def _read(filename: str, config: RunConfig) -> Run:
     with resources.as_file(resources.files(__name__).joinpath(filename)) as path:
         with np.load(path, allow_pickle=False) as data:
-            history = History(**{k: _readonly(data[f"history/{k}"]) for k in _HISTORY_FIELDS})
+            history = History(**{k: readonly(data[f"history/{k}"]) for k in _HISTORY_FIELDS})
             checkpoints = MappingProxyType(
                 {
-                    name: _readonly(data[f"checkpoints/{name}"].astype(np.float32))
+                    name: readonly(data[f"checkpoints/{name}"].astype(np.float32))
                     for name in config.param_shapes
                 }
             )
             stored = RunConfig(**json.loads(str(data["config"])))
             step = int(data["step"])
-            checkpoint_steps = _readonly(data["checkpoint_steps"])
+            checkpoint_steps = readonly(data["checkpoint_steps"])
     if stored != config:  # the index and the file disagree: a half-regenerated data set
         raise RuntimeError(f"{filename} holds {stored}, but the index says {config}")
     return Run(

@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from grokwidgets import runs as _runs
+from grokwidgets._validation import readonly
 from grokwidgets.curves import CurveResult
 from grokwidgets.experiment import Run
+from grokwidgets.measures import LLCCurve
 
 __all__ = ["MeasuredCurves", "measured_curves", "measured_llc_range", "measured_weight_decays"]
 
@@ -71,7 +73,7 @@ class MeasuredCurves(CurveResult):
 
     seed: int
     run: Run = field(repr=False)
-    llc: object = field(repr=False)
+    llc: LLCCurve = field(repr=False)
     llc_valid: np.ndarray = field(repr=False)
 
     def value_at(self, step: float) -> dict[str, float]:
@@ -89,11 +91,6 @@ class MeasuredCurves(CurveResult):
             name: float(np.interp(x, self.steps, getattr(self, name)))
             for name in ("train_loss", "test_loss", "complexity")
         }
-
-
-def _readonly(x: np.ndarray) -> np.ndarray:
-    x.flags.writeable = False
-    return x
 
 
 def _median_seed(weight_decay: float) -> int:
@@ -142,10 +139,9 @@ def _check_weight_decay(weight_decay: object) -> float:
     )
 
 
-def _valid(curve: object) -> np.ndarray:
-    finite = np.isfinite(curve.llc)
-    flags = getattr(curve, "valid", None)
-    return finite if flags is None else finite & np.asarray(flags, dtype=bool)
+def _valid(curve: LLCCurve) -> np.ndarray:
+    # Quoted only where the estimate is finite and passed every check.
+    return np.isfinite(curve.llc) & np.asarray(curve.valid, dtype=bool)
 
 
 def _place(steps: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -219,7 +215,7 @@ def measured_curves(kind: str, weight_decay: float, seed: int | None = None) -> 
         raise ValueError(f"seed must be None or an int, got {seed!r}")
     run = _runs.load_run(wd, int(seed))  # names the shipped runs if there is none
     curve = _runs.load_llc(wd, int(seed))
-    valid = _readonly(_valid(curve))
+    valid = readonly(_valid(curve))
     values = np.where(valid, curve.llc, np.nan)
     history = run.history
     grok = run.grok_step if kind == "B" else None
@@ -230,7 +226,7 @@ def measured_curves(kind: str, weight_decay: float, seed: int | None = None) -> 
         steps=history.step,
         train_loss=history.train_loss,
         test_loss=history.test_loss,
-        complexity=_readonly(_place(history.step, curve.step, values)),
+        complexity=readonly(_place(history.step, curve.step, values)),
         memorization_step=math.nan if memorized is None else float(memorized),
         transition_step=None if grok is None else float(grok),
         seed=int(seed),

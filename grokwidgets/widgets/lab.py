@@ -139,7 +139,8 @@ class LabWidget(JobOwner, widgets.VBox):
         fig_w = new_figure(width, 240)
         axes = fig_w.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.3]})
         fig_w.subplots_adjust(left=0.03, right=0.98, top=0.88, bottom=0.2, wspace=0.3)
-        self.weight_artists = draw_weights(*axes, self.run.final_params)
+        ax_emb, ax_out, ax_spec = axes
+        self.weight_artists = draw_weights(ax_emb, ax_out, ax_spec, self.run.final_params)
         self.history_image = FigureImage(
             fig_h, self.history_artists.all(), filename="grokwidgets-real-run"
         )
@@ -329,8 +330,9 @@ class LabWidget(JobOwner, widgets.VBox):
 
     def _finish(self, run: Run | None, exc: BaseException | None) -> None:
         self._set_busy(False)
-        if exc is not None:
-            self.errors.show(exc)
+        if exc is not None or run is None:  # the job gives a run exactly when it did not fail
+            if exc is not None:
+                self.errors.show(exc)
             self.status.value = "Training failed."
             return
         self.progress.value = run.step

@@ -9,6 +9,9 @@ the curve model: two toy networks whose connections follow its complexity.
 
 from __future__ import annotations
 
+import numpy as np
+from matplotlib.artist import Artist
+
 from grokwidgets.curves import CurveResult, learning_curves
 from grokwidgets.plots.curves import COLORS, LABELS
 from grokwidgets.plots.render import new_figure
@@ -105,10 +108,12 @@ class StructureWidget(TimelineView):
         self._axes = {"drawn": net_axes, "measured": spec_axes}
         self._shown: str | None = None
         self.shares: dict[str, FrequencyShares] = {}
-        self.strengths = {}
+        self.strengths: dict[str, np.ndarray] = {}
 
         alt = self._refresh()
-        animated = [a for arts in self.artists.values() for a in (arts.edges, arts.caption)]
+        animated: list[Artist] = [
+            a for arts in self.artists.values() for a in (arts.edges, arts.caption)
+        ]
         animated += [a for s in self.spectra.values() for a in (s.bars, s.label)]
         self.image = FigureImage(fig, animated, alt=alt, filename="grokwidgets-model-structure")
         self.errors = self.image.errors
@@ -159,8 +164,8 @@ class StructureWidget(TimelineView):
         for arts in self.artists.values():
             arts.edges.set_visible(source == "drawn")
             arts.caption.set_visible(source == "drawn")
-        for arts in self.spectra.values():
-            for a in (arts.bars, arts.label):
+        for spectrum in self.spectra.values():
+            for a in (spectrum.bars, spectrum.label):
                 a.set_visible(source == "measured")
         step = self.timeline.step
         if source == "drawn":
