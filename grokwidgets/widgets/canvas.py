@@ -26,11 +26,17 @@ import traitlets
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
+from grokwidgets.plots.narrow import NarrowLayout
 from grokwidgets.plots.render import FigureRenderer
 
 __all__ = ["ErrorBox", "FigureImage", "draw_held_figures", "hold_under_voila", "shows_errors"]
 
 log = logging.getLogger("grokwidgets")
+
+#: Columns narrower than this (CSS px) get a figure's narrow layout, NARROW_WIDTH
+#: wide: a 700 px figure shrunk below it would show its 8 pt text (11.1 CSS px at
+#: 100 dpi) under 10 CSS px.
+NARROW_BELOW = 630
 
 #: The browser side of :class:`FigureImage` (an anywidget ES module), package data.
 ESM_PATH = Path(__file__).with_name("figure_image.js")
@@ -223,6 +229,18 @@ class FigureImage(anywidget.AnyWidget):
     filename = traitlets.Unicode("grokwidgets-figure").tag(sync=True)
     #: Set by the browser: False while the figure is far off screen (no redraws then).
     visible = traitlets.Bool(True).tag(sync=True)
+    #: Images the browser draws over :attr:`png`, in order: dicts with the PNG bytes
+    #: (``png``) and its place as fractions of the figure (``left``, ``top``,
+    #: ``width``, ``height``). The static edition composes the central figure from
+    #: them (see :mod:`grokwidgets.static.timeline`); on the live page it stays empty.
+    layers: traitlets.List[dict] = traitlets.List(
+        help="Images drawn over the frame (static edition); empty on the live page"
+    ).tag(sync=True)
+    #: Set by the browser: the width in CSS px the page gives the figure (0: not yet
+    #: known). Narrower than :data:`NARROW_BELOW`, the figure takes its narrow layout
+    #: (:class:`~grokwidgets.plots.narrow.NarrowLayout`: panels stacked, text at
+    #: least 10 CSS px) instead of being shrunk.
+    column = traitlets.Int(0, help="Width the page gives the figure, in CSS px").tag(sync=True)
 
     def __init__(
         self,
@@ -241,7 +259,9 @@ class FigureImage(anywidget.AnyWidget):
         self._pending = False
         self.add_class("gw-figure-widget")
         self._stale = False
+        self._narrow: NarrowLayout | None = None
         self.observe(self._on_dpr_change, names="dpr")
+        self.observe(self._on_column_change, names="column")
         self.observe(self._on_visible_change, names="visible")
         self.on_msg(self._on_custom_msg)
         self._held = bool(type(self).hold_policy() if hold is None else hold)
@@ -259,6 +279,22 @@ class FigureImage(anywidget.AnyWidget):
     @shows_errors
     def _on_dpr_change(self, change) -> None:
         self.renderer.set_dpr(change["new"])
+        self.request_draw()
+
+    @shows_errors
+    def _on_column_change(self, change) -> None:
+        narrow = 0 < change["new"] < NARROW_BELOW
+        if self._narrow is None:
+            if not narrow:
+                return
+            self._narrow = NarrowLayout(self.renderer.figure)
+        if narrow == self._narrow.narrow:
+            return
+        self._narrow.apply(narrow)
+        self.renderer.invalidate()
+        width, height = self.renderer.css_size
+        with self.hold_sync():
+            self.css_width, self.css_height = width, height
         self.request_draw()
 
     @shows_errors

@@ -12,15 +12,73 @@ function render({ model, el }) {
     img.height = model.get("css_height");
     img.alt = model.get("alt");
   };
-  const show = async () => {
+  // Layers (the static edition only; empty on the live page): images drawn over the
+  // frame at given places (fractions of the frame), so the parts of a figure that a
+  // control toggles or moves are composed here rather than stored in every
+  // combination. They are drawn with the frame into a canvas of the frame's own
+  // pixels, at whole pixels: exactly what matplotlib drew, never resampled.
+  const stack = document.createElement("div");
+  stack.className = "gw-figure-stack";
+  stack.style.cssText = "position:relative;width:fit-content;max-width:100%;"; // the frame's box
+  const canvas = document.createElement("canvas");
+  canvas.className = "gw-figure-composed";
+  canvas.setAttribute("aria-hidden", "true");
+  canvas.style.cssText =
+    "position:absolute;left:0;top:0;width:100%;height:100%;pointer-events:none;display:none;";
+  const decoded = new Map(); // layer bytes -> Promise of a decoded image (most recent last)
+  const imageOf = (bytes) => {
+    if (decoded.has(bytes)) {
+      const p = decoded.get(bytes);
+      decoded.delete(bytes);
+      decoded.set(bytes, p);
+      return p;
+    }
+    const u = URL.createObjectURL(new Blob([bytes], { type: "image/png" }));
+    const im = new Image();
+    im.src = u;
+    const p = im.decode().then(() => im, () => im).finally(() => URL.revokeObjectURL(u));
+    decoded.set(bytes, p);
+    if (decoded.size > 96) decoded.delete(decoded.keys().next().value); // least recent
+    return p;
+  };
+  const compose = async () => {
+    const layers = model.get("layers") || [];
+    if (!layers.length) {
+      canvas.style.display = "none";
+      return;
+    }
+    const images = await Promise.all(layers.map((l) => imageOf(l.png)));
+    const w = img.naturalWidth, h = img.naturalHeight;
+    if (canvas.width !== w) canvas.width = w;
+    if (canvas.height !== h) canvas.height = h;
+    const ctx = canvas.getContext("2d");
+    ctx.clearRect(0, 0, w, h);
+    ctx.drawImage(img, 0, 0);
+    layers.forEach((l, i) => ctx.drawImage(images[i], Math.round(l.left * w), Math.round(l.top * h)));
+    canvas.style.display = "block";
+  };
+  let pending = null;
+  const show = () => {
+    // A frame and its layers set together arrive as two changes: show them once.
+    if (!pending) {
+      pending = Promise.resolve().then(() => { pending = null; return paint(); });
+    }
+    return pending;
+  };
+  let painted = null; // the bytes on screen
+  const paint = async () => {
     const data = model.get("png");
     if (!data || data.byteLength === 0) return;
-    const next = URL.createObjectURL(new Blob([data], { type: "image/png" }));
     size();
-    img.src = next;
-    try { await img.decode(); } catch (e) { /* a newer frame replaced this one */ }
-    if (url) URL.revokeObjectURL(url);
-    url = next;
+    if (data !== painted) {
+      const next = URL.createObjectURL(new Blob([data], { type: "image/png" }));
+      img.src = next;
+      painted = data;
+      try { await img.decode(); } catch (e) { /* a newer frame replaced this one */ }
+      if (url) URL.revokeObjectURL(url);
+      url = next;
+    }
+    await compose();
     frame += 1;
     img.dataset.renderMs = String(model.get("render_ms"));
     img.dataset.frame = String(frame);
@@ -61,6 +119,10 @@ function render({ model, el }) {
     return b;
   };
   button("PNG", "Save this figure as PNG", () => {
+    if (canvas.style.display !== "none") {
+      canvas.toBlob((blob) => blob && save(blob, "png"), "image/png");  // as composed
+      return;
+    }
     const data = model.get("png");
     if (data && data.byteLength) save(new Blob([data], { type: "image/png" }), "png");
   });
@@ -82,10 +144,31 @@ function render({ model, el }) {
     }, { rootMargin: "300px" });
     io.observe(img);
   }
+  // Tell the kernel how wide a column the page gives the figure: in a narrow one (a
+  // phone) it takes its narrow layout rather than being shrunk (FigureImage.column).
+  let ro = null;
+  let sent = model.get("column");
+  if ("ResizeObserver" in window) {
+    let timer = null;
+    ro = new ResizeObserver((entries) => {
+      const width = Math.round(entries[entries.length - 1].contentRect.width);
+      if (!width || width === sent) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {  // once a resize has settled
+        sent = width;
+        model.set("column", width);
+        model.save_changes();
+      }, 150);
+    });
+    ro.observe(el);
+  }
   model.on("change:png", show);
+  model.on("change:layers", show);
   model.on("change:alt", size);
   size();  // keep the figure's place in the page before its first frame arrives
-  el.appendChild(img);
+  stack.appendChild(img);
+  stack.appendChild(canvas);
+  el.appendChild(stack);
   el.appendChild(bar);
   report();
   const first = model.get("png");
@@ -93,9 +176,11 @@ function render({ model, el }) {
   show();
   return () => {
     model.off("change:png", show);
+    model.off("change:layers", show);
     model.off("change:alt", size);
     model.off("msg:custom", onMessage);
     if (io) io.disconnect();
+    if (ro) ro.disconnect();
     if (mq) mq.removeEventListener("change", report);
     if (url) URL.revokeObjectURL(url);
   };

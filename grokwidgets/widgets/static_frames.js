@@ -40,37 +40,51 @@ function load(src) {
   return cache.get(src);
 }
 
+// A table's frames, decoded once each: in the state, or (the build moves them out of
+// the page, so it opens fast) in a script of their own, loaded after the page drew.
+function frameSource(model) {
+  let frames = model.get("frames");
+  const src = model.get("frames_src");
+  const source = { loaded: !src, ready: Promise.resolve() };
+  if (src) {
+    source.ready = load(src).then(async (list) => {
+      // A frame another figure's table already holds is stored as [src, index].
+      const others = new Set(list.filter(Array.isArray).map(([s]) => s));
+      const tables = new Map(await Promise.all([...others].map(async (s) => [s, await load(s)])));
+      frames = list.map((f) => (Array.isArray(f) ? tables.get(f[0])[f[1]] : f));
+      source.loaded = true;
+    });
+  }
+  const decoded = new Map();
+  source.frame = (i) => {
+    if (!decoded.has(i)) decoded.set(i, b64bytes(frames[i]));
+    return decoded.get(i);
+  };
+  return source;
+}
+
+function counted(ready) {
+  window.gwStaticFrames = (window.gwStaticFrames || 0) + 1;
+  window.gwStaticFramesReady = performance.now(); // the last table ready (benchmarks)
+  ready.then(() => { window.gwStaticFramesLoaded = (window.gwStaticFramesLoaded || 0) + 1; });
+}
+
 async function initialize({ model }) {
+  if (model.get("mode") === "timeline") return initializeTimeline({ model });
   const manager = model.widget_manager;
   const controls = model.get("controls"); // [[model_id, trait], ...]
   const targets = model.get("targets"); // [[model_id, trait, is_frame], ...]
   const table = model.get("table"); // key -> one value per target (frames by index)
   const missing = model.get("missing"); // target values for a state with no frame, or null
-  // Base64 PNGs: in the state, or (the build moves them out of the page, so it opens
-  // fast) in a script of their own, loaded now, after the page has drawn.
-  let frames = model.get("frames");
-  const src = model.get("frames_src");
-  let loaded = !src;
-  const ready = loaded
-    ? Promise.resolve()
-    : load(src).then(async (list) => {
-        // A frame another figure's table already holds is stored as [src, index].
-        const others = new Set(list.filter(Array.isArray).map(([s]) => s));
-        const tables = new Map(await Promise.all([...others].map(async (s) => [s, await load(s)])));
-        frames = list.map((f) => (Array.isArray(f) ? tables.get(f[0])[f[1]] : f));
-        loaded = true;
-      });
-  const decoded = new Map();
-  const frame = (i) => {
-    if (!decoded.has(i)) decoded.set(i, b64bytes(frames[i]));
-    return decoded.get(i);
-  };
+  const frames = frameSource(model);
+  const ready = frames.ready;
+  const frame = frames.frame;
   const cmodels = await Promise.all(controls.map(([id]) => manager.get_model(id)));
   const tmodels = await Promise.all(targets.map(([id]) => manager.get_model(id)));
   const key = () => cmodels.map((m, i) => fmt(m.get(controls[i][1]))).join("|");
   const current = new Map();
   const apply = () => {
-    if (!loaded) {
+    if (!frames.loaded) {
       ready.then(apply);
       return;
     }
@@ -90,9 +104,134 @@ async function initialize({ model }) {
   // The embedded state is the opening state: remember which row is on screen.
   const first = table[key()];
   if (first) first.forEach((value, i) => current.set(i, value));
-  window.gwStaticFrames = (window.gwStaticFrames || 0) + 1;
-  window.gwStaticFramesReady = performance.now(); // the last table ready (benchmarks)
-  ready.then(() => { window.gwStaticFramesLoaded = (window.gwStaticFramesLoaded || 0) + 1; });
+  counted(ready);
+}
+
+// The views of one Timeline (the central figure and the structure panel), composed
+// from parts recorded by grokwidgets.static.timeline. The rules are the Timeline's:
+// a measured weight decay is a shipped run's, the step is clamped to the source's
+// horizon, Play visits log-spaced steps; here they run on the recorded grids.
+async function initializeTimeline({ model }) {
+  const manager = model.widget_manager;
+  const tl = model.get("timeline");
+  const frames = frameSource(model);
+  const views = await Promise.all(tl.views.map(async (spec) => {
+    const m = {};
+    await Promise.all(Object.entries(spec).map(async ([k, id]) => {
+      if (typeof id === "string" && k !== "kind") m[k] = await manager.get_model(id);
+    }));
+    return { spec, m, table: null };
+  }));
+  views.forEach((v, i) => { v.table = tl.tables[i]; });
+  const [lo, hi] = tl.reg_limits;
+  const clamp = (x, a, b) => Math.min(Math.max(x, a), b);
+  const nearestIn = (list, x) => {
+    const lx = Math.log(clamp(x, lo, hi));
+    let best = 0;
+    list.forEach((s, i) => {
+      const d = Math.abs(Math.log(s) - lx), e = Math.abs(Math.log(list[best]) - lx);
+      if (d < e - 1e-12 || (Math.abs(d - e) <= 1e-12 && s < list[best])) best = i;
+    });
+    return best;
+  };
+  const stepIndex = (source, step) => {
+    const s = tl.steps[source];
+    if (!(step > 0)) return 0;
+    if (step >= s[s.length - 1] * (1 - 1e-6)) return s.length - 1;
+    return clamp(Math.round(Math.log10(step) / tl.step_grid), 0, s.length - 1);
+  };
+  const regOf = (st) => tl.regs[st.source][st.ri];
+  const stepOf = (st) => tl.steps[st.source][st.si];
+  const first = views[0].m;
+  const state = { source: tl.sources[first.switch.get("index")] || tl.sources[0], ri: 0, si: 0 };
+  state.ri = state.source === "measured"
+    ? first.weight_decay.get("index")
+    : nearestIn(tl.regs.drawn, first.regularization.get("value"));
+  state.si = stepIndex(state.source, first.step.get("value"));
+  let pushing = false;
+  const push = () => {
+    pushing = true;
+    const measured = state.source === "measured";
+    for (const { m } of views) {
+      m.switch.set("index", tl.sources.indexOf(state.source));
+      m.weight_decay.set("index", measured ? state.ri : nearestIn(tl.regs.measured, regOf(state)));
+      m.regularization.set("value", regOf(state));
+      m.step.set("max", Math.log10(tl.horizons[state.source]));
+      m.step.set("value", stepOf(state));
+      m.weight_decay_layout.set("display", measured ? null : "none");
+      m.regularization_layout.set("display", measured ? "none" : null);
+      const cls = (mm, on) => {
+        const now = (mm.get("_dom_classes") || []).filter((c) => c !== "gw-regularization");
+        mm.set("_dom_classes", on ? [...now, "gw-regularization"] : now);
+      };
+      cls(m.weight_decay, measured);
+      cls(m.regularization, !measured);
+    }
+    pushing = false;
+  };
+  const layer = (ref, [w, h]) => ({
+    png: frames.frame(ref[0]), left: ref[1] / w, top: ref[2] / h, width: ref[3] / w, height: ref[4] / h,
+  });
+  const paint = () => {
+    if (!frames.loaded) { frames.ready.then(paint); return; }
+    const { source, ri, si } = state;
+    for (const { spec, m, table } of views) {
+      if (spec.kind === "curves") {
+        const refs = [];
+        for (const [kind, toggle] of [["A", "show_a"], ["B", "show_b"]]) {
+          if (!m[toggle].get("value")) continue;
+          refs.push(table[`${source}|${ri}|${kind}|loss`]);
+          if (m.show_complexity.get("value")) refs.push(table[`${source}|${ri}|${kind}|cx`]);
+          refs.push(...(table[`${source}|${ri}|${si}|${kind}|dots`] || []));
+        }
+        refs.push(table[`${source}|${si}|cursor`]);
+        m.image.set({
+          png: frames.frame(table[`${source}|bg`]),
+          layers: refs.filter((r) => r).map((r) => layer(r, spec.pixels)),
+          alt: table[`${source}|${ri}|${si}|alt`],
+        });
+      } else {
+        // The panel's coarser grid: the recorded step at or before the cursor.
+        const coarse = table[`${source}|${ri}|coarse`];
+        const at = coarse.filter((c) => c <= si).pop() ?? coarse[0];
+        const [f, alt] = table[`${source}|${ri}|${at}`];
+        m.image.set({ png: frames.frame(f), alt });
+      }
+    }
+    document.documentElement.dataset.gwLastKey = `timeline:${source}|${ri}|${si}`;
+  };
+  const moved = (what, view) => (_, value) => {
+    if (pushing) return;
+    const { m } = view;
+    if (what === "switch") {
+      const reg = regOf(state), step = stepOf(state);
+      state.source = tl.sources[m.switch.get("index")] || state.source;
+      state.ri = nearestIn(tl.regs[state.source], reg);
+      state.si = stepIndex(state.source, Math.min(step, tl.horizons[state.source]));
+    } else if (what === "weight_decay") {
+      if (state.source !== "measured") return;
+      state.ri = clamp(m.weight_decay.get("index"), 0, tl.regs.measured.length - 1);
+    } else if (what === "regularization") {
+      if (state.source !== "drawn") return;
+      state.ri = nearestIn(tl.regs.drawn, m.regularization.get("value"));
+    } else if (what === "step") {
+      state.si = stepIndex(state.source, m.step.get("value"));
+    } else if (what === "play") {
+      const v = m.play.get("value");
+      const step = tl.horizons[state.source] ** (v / (tl.play_frames - 1));
+      state.si = stepIndex(state.source, step);
+    }
+    push();
+    paint();
+  };
+  const traits = { switch: "index", weight_decay: "index", regularization: "value", step: "value",
+    play: "value", show_a: "value", show_b: "value", show_complexity: "value" };
+  for (const view of views) {
+    for (const [what, trait] of Object.entries(traits)) {
+      if (view.m[what]) view.m[what].on(`change:${trait}`, moved(what, view));
+    }
+  }
+  counted(frames.ready);
 }
 
 export default { initialize };

@@ -51,3 +51,9 @@ class StaticFrames(anywidget.AnyWidget):
     #: that sets ``window.gwFrameTables[frames_src]``), or "".
     frames_src = traitlets.Unicode("").tag(sync=True)
     missing = traitlets.List(allow_none=True, default_value=None).tag(sync=True)
+    #: ``"table"``: :attr:`table` maps the controls' values to the targets' values.
+    #: ``"timeline"``: the views of one Timeline, composed from parts
+    #: (:attr:`timeline`, written by :func:`grokwidgets.static.timeline.record_timeline`).
+    mode = traitlets.Unicode("table").tag(sync=True)
+    #: The ``timeline`` mode's grids, views (their models) and tables.
+    timeline = traitlets.Dict().tag(sync=True)

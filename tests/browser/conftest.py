@@ -55,6 +55,22 @@ def voila_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoilaServ
 
 
 @pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The static edition, built once per session (``GW_STATIC_SITE=path`` reuses a
+    built site while developing the tests)."""
+    if os.environ.get("GW_STATIC_SITE"):
+        return Path(os.environ["GW_STATIC_SITE"])
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "static" / "node_modules").exists():
+        pytest.skip("static/node_modules is missing: run `npm ci --ignore-scripts` in static/")
+    from grokwidgets.static.site import build
+
+    out = tmp_path_factory.mktemp("static") / "site"
+    build(out)
+    return out
+
+
+@pytest.fixture(scope="session")
 def browser(chromium_available: None) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

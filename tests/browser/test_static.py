@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,18 +19,6 @@ import pytest
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-NODE_MODULES = ROOT / "static" / "node_modules"
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not NODE_MODULES.exists():
-        pytest.skip("static/node_modules is missing: run `npm ci --ignore-scripts` in static/")
-    from grokwidgets.static.site import build
-
-    out = tmp_path_factory.mktemp("static") / "site"
-    build(out)
-    return out
 
 
 class StaticPage:
@@ -53,7 +40,31 @@ class StaticPage:
         return bytes(data)
 
     def digest(self, selector: str) -> str:
-        return hashlib.sha1(self.frame_png(selector)).hexdigest()
+        """What the figure under ``selector`` shows: its frame and the layers drawn
+        over it (the central figure is composed of parts in this edition)."""
+        composed = self.page.evaluate(
+            """(sel) => {
+                const c = document.querySelector(sel + ' canvas.gw-figure-composed');
+                return c && c.style.display !== 'none' ? c.toDataURL() : '';
+            }""",
+            selector,
+        )
+        return hashlib.sha1(self.frame_png(selector) + composed.encode()).hexdigest()
+
+    def composite(self, selector: str) -> bytes:
+        """A screenshot of the figure as composed on screen (PNG, device pixels)."""
+        # The frame's box and 2 CSS px around it (a box at a fractional place is
+        # rounded by the screenshot): the layers drawn over it are in the shot too.
+        img = self.page.locator(f"{selector} img.gw-figure").first
+        img.scroll_into_view_if_needed()
+        box = img.bounding_box()
+        clip = {
+            "x": box["x"] - 2,
+            "y": box["y"] - 2,
+            "width": box["width"] + 4,
+            "height": box["height"] + 4,
+        }
+        return self.page.screenshot(clip=clip)
 
     def frame_count(self, selector: str) -> int:
         value = self.page.locator(f"{selector} img.gw-figure").first.get_attribute("data-frame")
@@ -137,11 +148,42 @@ def _toggle(page: Any, css: str, index: int) -> None:
     page.locator(f"{css} button").nth(index).click()
 
 
+def _play(page: Any, css: str) -> None:
+    """Press Play, let it run a few frames, and stop it."""
+    play = page.locator(f"{css} .gw-play button").first
+    play.scroll_into_view_if_needed()
+    play.click()
+    page.wait_for_timeout(600)
+    page.locator(f"{css} .gw-play button").nth(1).click()  # pause
+
+
 #: figure (a CSS scope holding one FigureImage), and an action on one of its controls.
 CONTROLS = {
     "curves weight decay": (
         ".gw-curves",
         lambda p: _slider_key(p, ".gw-curves .gw-weight-decay", "ArrowLeft", 1),
+    ),
+    "curves step cursor": (
+        ".gw-curves",
+        lambda p: _slider_key(p, ".gw-curves .gw-step", "ArrowLeft", 3),
+    ),
+    "curves play": (".gw-curves", lambda p: _play(p, ".gw-curves")),
+    "curves complexity toggle": (
+        ".gw-curves",
+        lambda p: p.locator(".gw-toggle-complexity").first.click(),
+    ),
+    "curves type A toggle": (".gw-curves", lambda p: p.locator(".gw-toggle-a").first.click()),
+    # A shown again, B hidden: later cases still have curves to move.
+    "curves type B toggle": (
+        ".gw-curves",
+        lambda p: (
+            p.locator(".gw-toggle-a").first.click(),
+            p.locator(".gw-toggle-b").first.click(),
+        ),
+    ),
+    "structure follows the curves' step": (
+        ".gw-structure",
+        lambda p: _slider_key(p, ".gw-curves .gw-step", "End", 1),
     ),
     # The two figures share a timeline: the curves' slider moves the structure panel.
     "structure follows the curves' weight decay": (
@@ -160,6 +202,20 @@ CONTROLS = {
     "phase cell": (".gw-phase", lambda p: _slider_key(p, ".gw-phase", "ArrowLeft", 1)),
     "trust checkpoint": (".gw-trust", lambda p: _slider_key(p, ".gw-trust", "ArrowRight", 1)),
     "trust toy case": (".gw-trust", lambda p: _toggle(p, ".gw-trust .widget-toggle-buttons", 1)),
+    # Last (the page is shared): the drawn model, then back to the measured runs.
+    "curves drawn model": (".gw-curves", lambda p: _toggle(p, ".gw-curves .gw-source", 1)),
+    "curves drawn regularization": (
+        ".gw-curves",
+        lambda p: _slider_key(p, ".gw-curves .gw-regularization", "ArrowLeft", 2),
+    ),
+    "structure follows the drawn source": (
+        ".gw-structure",
+        lambda p: _slider_key(p, ".gw-curves .gw-step", "Home", 1),
+    ),
+    "curves back to the measured runs": (
+        ".gw-curves",
+        lambda p: _toggle(p, ".gw-curves .gw-source", 0),
+    ),
 }
 
 
@@ -257,6 +313,65 @@ def test_static_frame_matches_the_kernel_render(browser, site, name):
     assert (diff.max(axis=2) > 48).mean() < 0.002
 
 
+@pytest.mark.parametrize(
+    ("name", "act"),
+    [
+        ("step cursor", lambda p: _slider_key(p, ".gw-curves .gw-step", "ArrowLeft", 9)),
+        (
+            "drawn, regularization and toggles",
+            lambda p: (
+                _toggle(p, ".gw-curves .gw-source", 1),
+                _slider_key(p, ".gw-curves .gw-regularization", "ArrowLeft", 1),
+                _slider_key(p, ".gw-curves .gw-step", "ArrowLeft", 12),
+                p.locator(".gw-toggle-complexity").first.click(),
+            ),
+        ),
+    ],
+)
+def test_composed_central_figure_matches_the_kernel_render(browser, site, name, act):
+    """The parts the page composes look like the kernel's one frame of that state."""
+    from grokwidgets.static.timeline import reg_stops, step_stops
+    from grokwidgets.widgets import CurvesWidget
+    from grokwidgets.widgets.timeline import measured_stops
+
+    sp = _open(browser, site)
+    try:
+        count = sp.frame_count(".gw-curves")
+        act(sp.page)
+        sp.page.wait_for_function(
+            "([s, n]) => +document.querySelector(s + ' img.gw-figure').dataset.frame > n",
+            arg=[".gw-curves", count],
+        )
+        sp.page.wait_for_timeout(300)
+        key = sp.page.evaluate("() => document.documentElement.dataset.gwLastKey")
+        complexity = sp.page.locator(".gw-toggle-complexity").first.get_attribute("class")
+        shot = _pixels(sp.composite(".gw-curves"))
+        assert sp.errors == []
+    finally:
+        sp.context.close()
+    source, ri, si = key.removeprefix("timeline:").split("|")
+    widget = CurvesWidget(source=source)
+    try:
+        t = widget.timeline
+        t.regularization = (measured_stops() if source == "measured" else reg_stops())[int(ri)]
+        t.step = step_stops(t.horizon)[int(si)]
+        widget.show_complexity.value = "mod-active" in (complexity or "")
+        expected = _pixels(_kernel_render(widget, widget.image, lambda w: None))
+    finally:
+        widget.close()
+    h, w, _ = expected.shape
+    # The frame's place in the shot (within the margin): where it matches best.
+    offsets = [
+        (dy, dx) for dy in range(shot.shape[0] - h + 1) for dx in range(shot.shape[1] - w + 1)
+    ]
+    dy, dx = min(
+        offsets, key=lambda o: np.abs(shot[o[0] : o[0] + h, o[1] : o[1] + w] - expected).mean()
+    )
+    diff = np.abs(shot[dy : dy + h, dx : dx + w] - expected)
+    assert diff.mean() < 1.0, f"mean difference {diff.mean():.2f} of 255"
+    assert (diff.max(axis=2) > 48).mean() < 0.002
+
+
 def test_kernel_only_controls_are_disabled_and_say_why(static_page):
     page = static_page.page
     for label in ("Train", "Measure a fresh run"):
@@ -299,10 +414,3 @@ def test_phone_has_no_horizontal_scroll_and_16px_text(browser, site):
         assert sp.foreign == [] and sp.errors == []
     finally:
         sp.context.close()
-
-
-if os.environ.get("GW_STATIC_SITE"):  # reuse a built site while developing the tests
-
-    @pytest.fixture(scope="session")
-    def site() -> Path:
-        return Path(os.environ["GW_STATIC_SITE"])
