@@ -33,11 +33,12 @@ __all__ = ["FigureRenderer", "encode_png", "log_scale", "new_figure"]
 
 def _finite(name: str, value: object, low: float, high: float, what: str) -> float:
     """``value`` as a float in [low, high], or a ValueError that names it."""
-    ok = not isinstance(value, bool) and isinstance(value, numbers.Real)
-    try:
-        out = float(value) if ok else math.nan
-    except OverflowError:  # an int beyond the float range
-        out = math.inf
+    out = math.nan  # a bool or a non-number fails the range test below
+    if not isinstance(value, bool) and isinstance(value, numbers.Real):
+        try:
+            out = float(value)
+        except OverflowError:  # an int beyond the float range
+            out = math.inf
     if not (math.isfinite(out) and low <= out <= high):
         where = f" in [{low:g}, {high:g}]" if math.isfinite(high - low) else ""
         raise ValueError(f"{name} must be {what}{where}, got {value!r}")
@@ -48,7 +49,7 @@ def _check_level(compress_level: object) -> int:
     if (
         isinstance(compress_level, bool)
         or not isinstance(compress_level, numbers.Integral)
-        or not 0 <= compress_level <= 9
+        or not 0 <= int(compress_level) <= 9
     ):
         raise ValueError(f"compress_level must be an int in [0, 9], got {compress_level!r}")
     return int(compress_level)
@@ -242,6 +243,9 @@ class FigureRenderer:
         """Draw the current state and return it as PNG bytes."""
         start = time.perf_counter()
         canvas = self.figure.canvas
+        if not isinstance(canvas, FigureCanvasAgg):  # a savefig elsewhere swapped it
+            canvas = FigureCanvasAgg(self.figure)
+            self._background = None
         if self._background is None:
             canvas.draw()  # animated artists are skipped by a full draw
             self._background = canvas.copy_from_bbox(self.figure.bbox)

@@ -79,8 +79,13 @@ def _walk(w: widgets.Widget, parent=None, seen=None) -> Iterator[tuple[widgets.W
                 yield from _walk(item, w, seen)
 
 
-def _snapshot(members: list[widgets.Widget]) -> dict[tuple[str, str], str]:
-    snap = {}
+#: One recorded state: (model_id, trait) to the trait's value as JSON text, and
+#: (model_id, "png") to each figure's PNG bytes.
+_Snap = dict[tuple[str, str], Any]
+
+
+def _snapshot(members: list[widgets.Widget]) -> _Snap:
+    snap: _Snap = {}
     for w in members:
         keys = [k for k in w.keys if k not in _SKIP and k != "png" and not k.startswith("_")]
         for k, v in w.get_state(key=keys).items():
@@ -277,9 +282,9 @@ def _record(
     drivers = [[c.model_id, _driver(c)] for c in controls]
     driver_keys = {(c.model_id, _driver(c)) for c in controls}
 
-    rows: dict[str, dict] = {}
+    rows: dict[str, _Snap] = {}
 
-    def capture() -> tuple[str, dict]:
+    def capture() -> tuple[str, _Snap]:
         for image in images:
             image.draw()
         snap = _snapshot(members)
@@ -386,7 +391,15 @@ def attach(model_ids: list[str], state_path: str) -> dict:
     manager state (``drop_defaults=False``: an anywidget's class is found only then)
     to ``state_path`` and returns a summary: per figure, what was recorded.
     """
-    summary: dict[str, str] = {}
+    # Per figure a line of what was recorded; "_frames_models" lists the models made.
+    summary: dict[str, str | list[str]] = {}
+
+    def log_as(name: str) -> Callable[[str], None]:
+        def log(message: str) -> None:
+            summary[name] = message
+
+        return log
+
     made: list[StaticFrames] = []
     tops = [widgets.Widget.widgets[m] for m in model_ids if m in widgets.Widget.widgets]
     timelines: set[int] = set()
@@ -401,11 +414,7 @@ def attach(model_ids: list[str], state_path: str) -> dict:
                 timelines.add(id(top.timeline))
                 views = [t for t in tops if getattr(t, "timeline", None) is top.timeline]
                 views = [t for t in views if type(t).__name__ in TIMELINE_VIEWS]
-                made.append(
-                    record_timeline(
-                        views, _optimize_png, DPR, lambda m, n=name: summary.__setitem__(n, m)
-                    )
-                )
+                made.append(record_timeline(views, _optimize_png, DPR, log_as(name)))
             continue
         plan = PLANS.get(name)
         if plan is None:
@@ -424,7 +433,7 @@ def attach(model_ids: list[str], state_path: str) -> dict:
                 )
             summary[name] = "opening state only"
             continue
-        sf = _record(top, plan, lambda m, n=name: summary.__setitem__(n, m), tops)
+        sf = _record(top, plan, log_as(name), tops)
         if sf is not None:
             made.append(sf)
         kernel_only = plan.kernel_only(top)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import ipywidgets as widgets
 
@@ -23,7 +24,7 @@ from grokwidgets.plots.curves import (
     update_measured_curves,
 )
 from grokwidgets.plots.render import new_figure
-from grokwidgets.runs.measured import measured_curves, measured_llc_range
+from grokwidgets.runs.measured import MeasuredCurves, measured_curves, measured_llc_range
 from grokwidgets.widgets.canvas import FigureImage, shows_errors
 from grokwidgets.widgets.timeline import (
     SOURCES,
@@ -84,7 +85,10 @@ class CurvesWidget(TimelineView):
         if source is not None:
             self.timeline.source = source
         fig = new_figure(width, height)
-        self._results: dict[str, dict[str, CurveResult]] = {}
+        # Each source's results, kept apart so that each keeps its own type, and the
+        # setting they were computed for (recomputed only when that changes).
+        self._drawn: dict[str, CurveResult] = {}
+        self._measured: dict[str, MeasuredCurves] = {}
         self._keys: dict[str, float] = {}
         self._axes = {}
         self._artists: dict[str, dict[str, CurveArtists]] = {}
@@ -93,7 +97,7 @@ class CurvesWidget(TimelineView):
         # Drawn: the curve model, on linear loss and complexity axes.
         ax = fig.add_subplot()
         cax = setup_curve_axes(ax, DEFAULT_STEPS)
-        drawn = self._compute("drawn")
+        drawn = self._drawn_results()
         self._artists["drawn"] = {kind: draw_curves(ax, cax, drawn[kind]) for kind in KINDS}
         self.schematic_label = draw_schematic_label(ax)
         self._axes["drawn"] = (ax, cax)
@@ -104,7 +108,7 @@ class CurvesWidget(TimelineView):
         ax = fig.add_subplot()
         lo, hi = measured_llc_range()
         cax = setup_measured_axes(ax, measured_horizon(), (lo / 1.5, hi * 1.5))
-        measured = self._compute("measured")
+        measured = self._measured_results()
         self._artists["measured"] = {
             kind: draw_measured_curves(ax, cax, measured[kind]) for kind in KINDS
         }
@@ -172,8 +176,8 @@ class CurvesWidget(TimelineView):
         return self.timeline.source
 
     @property
-    def results(self) -> dict[str, CurveResult]:
-        return self._results[self.timeline.source]
+    def results(self) -> Mapping[str, CurveResult]:
+        return self._results_of(self.timeline.source)
 
     @property
     def artists(self) -> dict[str, CurveArtists]:
@@ -184,26 +188,27 @@ class CurvesWidget(TimelineView):
         """The step cursor's line (of the current source)."""
         return self._cursors[self.timeline.source]
 
-    def _key(self, source: str) -> float:
-        if source == "measured":
-            return self.timeline.run_weight_decay()
-        return self.timeline.regularization
+    def _results_of(self, source: str) -> Mapping[str, CurveResult]:
+        """The results last computed for ``source`` (empty before the first)."""
+        return self._measured if source == "measured" else self._drawn
 
-    def _compute(self, source: str) -> dict[str, CurveResult]:
-        key = self._key(source)
-        if self._keys.get(source) != key or source not in self._results:
-            if source == "measured":
-                results = {kind: measured_curves(kind, key) for kind in KINDS}
-            else:
-                results = {kind: learning_curves(kind, key) for kind in KINDS}
-            self._results[source] = results
-            self._keys[source] = key
-        return self._results[source]
+    def _drawn_results(self) -> dict[str, CurveResult]:
+        key = self.timeline.regularization
+        if self._keys.get("drawn") != key or not self._drawn:
+            self._drawn = {kind: learning_curves(kind, key) for kind in KINDS}
+            self._keys["drawn"] = key
+        return self._drawn
+
+    def _measured_results(self) -> dict[str, MeasuredCurves]:
+        key = self.timeline.run_weight_decay()
+        if self._keys.get("measured") != key or not self._measured:
+            self._measured = {kind: measured_curves(kind, key) for kind in KINDS}
+            self._keys["measured"] = key
+        return self._measured
 
     def _refresh(self) -> str:
         """Put the timeline's state into the artists; return the figure's alt text."""
         source = self.timeline.source
-        results = self._compute(source)
         if source != self._shown:
             for src, axes in self._axes.items():
                 for ax in axes:
@@ -212,14 +217,22 @@ class CurvesWidget(TimelineView):
                 self.image.invalidate()
             self._shown = source
         step = self.timeline.step
-        update = update_measured_curves if source == "measured" else update_curves
-        for kind in KINDS:
-            update(self._artists[source][kind], results[kind], step)
+        if source == "drawn":
+            drawn = self._drawn_results()
+            for kind in KINDS:
+                update_curves(self._artists[source][kind], drawn[kind], step)
+            alt = describe_curves(drawn, step)
+        else:
+            measured = self._measured_results()
+            for kind in KINDS:
+                update_measured_curves(self._artists[source][kind], measured[kind], step)
+            self._label_runs(measured["B"])
+            alt = describe_measured_curves(measured, step)
         update_cursor(self._cursors[source], step)
         self._apply_visibility()
-        if source == "drawn":
-            return describe_curves(results, step)
-        b = results["B"]
+        return alt
+
+    def _label_runs(self, b: MeasuredCurves) -> None:
         label = (
             "shipped runs, each the seed with the median grok step\n"
             f"LLC estimated at {len(b.llc.step)} checkpoints"
@@ -228,7 +241,6 @@ class CurvesWidget(TimelineView):
             self.run_label.set_text(label)
             if hasattr(self, "image"):
                 self.image.invalidate()
-        return describe_measured_curves(results, step)
 
     def _update(self) -> None:
         self.image.alt = self._refresh()
@@ -258,7 +270,7 @@ class CurvesWidget(TimelineView):
                     artist.set_visible(on)
                 for artist in arts.complexity_artists:
                     artist.set_visible(on and self.show_complexity.value)
-                res = self._results.get(src, {}).get(kind)
+                res = self._results_of(src).get(kind)
                 has_transition = kind == "B" and res is not None and res.transition_step is not None
                 arts.transition.set_visible(on and has_transition)
                 arts.transition_label.set_visible(on and has_transition)

@@ -13,6 +13,7 @@ The browser only picks frames; it never draws.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import anywidget
 import traitlets
@@ -43,14 +44,16 @@ class StaticFrames(anywidget.AnyWidget):
     """
 
     _esm = _ESM
-    controls = traitlets.List().tag(sync=True)
-    targets = traitlets.List().tag(sync=True)
+    controls: traitlets.List[list[str]] = traitlets.List().tag(sync=True)
+    targets: traitlets.List[list[str | bool]] = traitlets.List().tag(sync=True)
     table = traitlets.Dict().tag(sync=True)
     frames = traitlets.List(traitlets.Unicode()).tag(sync=True)
     #: Where :attr:`frames` are when the build moved them out of the page (a script
     #: that sets ``window.gwFrameTables[frames_src]``), or "".
     frames_src = traitlets.Unicode("").tag(sync=True)
-    missing = traitlets.List(allow_none=True, default_value=None).tag(sync=True)
+    missing: traitlets.List[Any] = traitlets.List(allow_none=True, default_value=None).tag(
+        sync=True
+    )
     #: ``"table"``: :attr:`table` maps the controls' values to the targets' values.
     #: ``"timeline"``: the views of one Timeline, composed from parts
     #: (:attr:`timeline`, written by :func:`grokwidgets.static.timeline.record_timeline`).

@@ -187,11 +187,13 @@ class SourceSwitch(widgets.ToggleButtons):
         )
         self.add_class("gw-source")
         self.timeline = timeline
-        self._sync = _Sync(self, timeline, "source")
+        self._sync: _Sync | None = _Sync(self, timeline, "source")
 
     def close(self) -> None:
-        if getattr(self, "_sync", None) is not None:
-            self._sync.unlink()
+        # close() also runs from Widget.__del__, maybe before __init__ set _sync.
+        sync = getattr(self, "_sync", None)
+        if sync is not None:
+            sync.unlink()
             self._sync = None
         super().close()
 
