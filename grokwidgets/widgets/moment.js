@@ -269,7 +269,9 @@ async function start(model) {
       hold(c, { value, text: format(c.m, c.trait, c.kind) });
     }
     if (el) scrollTo(el);
-    document.documentElement.dataset.gwMomentRestored = fig.name;
+    const root = document.documentElement.dataset;
+    root.gwMomentRestoredMs = String(Math.round(performance.now())); // since navigation
+    root.gwMomentRestored = fig.name;
   };
   window.addEventListener("hashchange", restore);
   window.gwMoment = (window.gwMoment || 0) + 1;
