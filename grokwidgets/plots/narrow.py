@@ -138,9 +138,13 @@ class NarrowLayout:
         # Legends keep their entries but take fewer columns where the row is too wide.
         # A Legend lays its entries out once, when it is made: the narrow layout gets
         # a twin of each, made here and shown instead of it.
-        fig_legends = list(figure.legends)  # the twins are figure legends too
-        legends = fig_legends + [lg for ax in figure.axes if (lg := ax.get_legend())]
+        axes_legends = [lg for ax in figure.axes if (lg := ax.get_legend())]
+        legends = list(figure.legends) + axes_legends  # (the twins are added later)
         figure.canvas.draw()
+        # Legends placed for the whole figure (figure legends, and axes legends that
+        # stand outside their axes' width, like a key under all the panels) go above
+        # or below the stacked columns; the others move with their axes.
+        fig_legends = list(figure.legends) + [lg for lg in axes_legends if self._outside(lg)]
         centers = {lg: self._wide_center_y(lg) for lg in fig_legends}
         # A figure legend goes above the stacked columns if it stood in the upper
         # half of the wide figure, below them otherwise.
@@ -162,6 +166,13 @@ class NarrowLayout:
                 break
             for lg in fixable:
                 most[lg] = _ncols(self._twins[lg]) - 1
+
+    def _outside(self, legend: Legend) -> bool:
+        """Whether an axes legend's centre stands outside its axes' width."""
+        renderer = self.figure.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg
+        box = legend.get_window_extent(renderer)
+        ax = legend.axes.get_window_extent(renderer)
+        return not ax.x0 <= (box.x0 + box.x1) / 2 <= ax.x1
 
     def _runs_over(self, twin: Legend) -> bool:
         self.figure.canvas.draw()
@@ -185,6 +196,8 @@ class NarrowLayout:
                 twin.remove()
         self._twins = {lg: self._twin(lg, width, most[lg]) for lg in legends}
         self._show_twins(True)
+        for lg in fig_legends:  # not part of any column
+            self._twins[lg].set_visible(False)
         try:
             columns = _columns(figure)
             heights = {lg: self._extent(self._twins[lg]).height + 2 * _PAD for lg in fig_legends}

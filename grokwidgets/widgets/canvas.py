@@ -295,7 +295,8 @@ class FigureImage(anywidget.AnyWidget):
         width, height = self.renderer.css_size
         with self.hold_sync():
             self.css_width, self.css_height = width, height
-        self.request_draw()
+        # Drawn even off screen: a phone reader scrolling to it finds it laid out.
+        self.request_draw(offscreen=True)
 
     @shows_errors
     def _on_visible_change(self, change) -> None:
@@ -326,14 +327,16 @@ class FigureImage(anywidget.AnyWidget):
         """Redraw the static background on the next frame (after a layout change)."""
         self.renderer.invalidate()
 
-    def request_draw(self) -> None:
+    def request_draw(self, *, offscreen: bool = False) -> None:
         """Ask for a new frame: drawn once the kernel has handled pending messages.
 
         Outside a running event loop (a script, a test) the frame is drawn at once.
+        A figure far off screen is drawn when it comes into view, unless
+        ``offscreen`` is True.
         """
         if self._held:
             return  # its first draw, still to come, shows the state at that time
-        if not self.visible:
+        if not (self.visible or offscreen):
             self._stale = True  # drawn when it comes into view
             return
         if self._pending:

@@ -146,6 +146,10 @@ function render({ model, el }) {
   }
   // Tell the kernel how wide a column the page gives the figure: in a narrow one (a
   // phone) it takes its narrow layout rather than being shrunk (FigureImage.column).
+  // A block as wide as the page's column (the widget's own element may not be a box).
+  const column = document.createElement("div");
+  column.className = "gw-figure-column";
+  column.style.cssText = "display:block;width:100%;max-width:100%;";
   let ro = null;
   let sent = model.get("column");
   if ("ResizeObserver" in window) {
@@ -160,7 +164,7 @@ function render({ model, el }) {
         model.save_changes();
       }, 150);
     });
-    ro.observe(el);
+    ro.observe(column);
   }
   model.on("change:png", show);
   model.on("change:layers", show);
@@ -168,8 +172,9 @@ function render({ model, el }) {
   size();  // keep the figure's place in the page before its first frame arrives
   stack.appendChild(img);
   stack.appendChild(canvas);
-  el.appendChild(stack);
-  el.appendChild(bar);
+  column.appendChild(stack);
+  column.appendChild(bar);
+  el.appendChild(column);
   report();
   const first = model.get("png");
   if (!first || first.byteLength === 0) model.send({ type: "frame" });  // see draw_held_figures

@@ -114,7 +114,8 @@ OpenEssay = Callable[..., EssayPage]
 
 @pytest.fixture(scope="session")
 def open_essay(browser: Any, voila_server: VoilaServer) -> Iterator[OpenEssay]:
-    """``open_essay(width=1280, dpr=1, color_scheme=None)``: a page on the essay, rendered.
+    """``open_essay(width=1280, dpr=1, color_scheme=None, mobile=False)``: a page on the
+    essay, rendered (``mobile``: a phone's touch screen and viewport).
 
     Opening runs the notebook on a new kernel (a few seconds), so pages are shared:
     the same arguments give the same page, for the whole session (tests that use a
@@ -132,8 +133,9 @@ def open_essay(browser: Any, voila_server: VoilaServer) -> Iterator[OpenEssay]:
         dpr: float = 1,
         color_scheme: str | None = None,
         fresh: bool = False,
+        mobile: bool = False,
     ) -> EssayPage:
-        key = (width, height, dpr, color_scheme)
+        key = (width, height, dpr, color_scheme, mobile)
         if not fresh and key in shared and not shared[key].closed:
             return shared[key]
         options: dict[str, Any] = {
@@ -142,6 +144,8 @@ def open_essay(browser: Any, voila_server: VoilaServer) -> Iterator[OpenEssay]:
         }
         if color_scheme is not None:
             options["color_scheme"] = color_scheme
+        if mobile:  # a phone: touch, and the page laid out for the device width
+            options.update(is_mobile=True, has_touch=True)
         context = browser.new_context(**options)
         watch = PageWatch().attach(context)
         page = context.new_page()
