@@ -239,6 +239,22 @@ def test_constructor_rejects_bad_settings():
         BasinsWidget(n_marbles=10.5)
 
 
+def test_constructor_settings_are_declared_once():
+    """Both figures declare their settings in grokwidgets._validation's terms; a bad
+    one is the one InvalidParameterError, and n_paths may not exceed n_marbles."""
+    from grokwidgets._validation import InvalidParameterError, constraints_of
+
+    for cls in (SingularityWidget, BasinsWidget):
+        declared = constraints_of(cls.__init__)
+        assert {"seed", "n_marbles", "steps", "temperature"} <= declared.keys()
+        for name, constraint in declared.items():
+            for bad in constraint.invalid_values()[:2]:
+                with pytest.raises(InvalidParameterError, match=name):
+                    cls(**{name: bad})
+    with pytest.raises(InvalidParameterError, match=r"n_paths .*\[0, 3\]"):
+        BasinsWidget(n_marbles=3, n_paths=4)
+
+
 def test_two_hundred_changes_leak_no_figures():
     gc.collect()
     open_before = plt.get_fignums()

@@ -9,13 +9,12 @@ with the regularization slider until the broad simple basin is the only one left
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections import OrderedDict
 
 import ipywidgets as widgets
 import numpy as np
 
+from grokwidgets._validation import Integer, InvalidParameterError, Real, validate_params
 from grokwidgets.basins import (
     DEFAULT_MARBLES,
     DEFAULT_N_PATHS,
@@ -89,21 +88,15 @@ _sweep = sweep_fractions
 _shipped_marbles = load_default_marbles
 
 
-def _check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if int(value) < minimum or (maximum is not None and int(value) > maximum):
-        top = "" if maximum is None else f" and <= {maximum}"
-        raise ValueError(f"{name} must be >= {minimum}{top}, got {value!r}")
-    return int(value)
-
-
-def _check_float(name: str, value: object, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    if not (math.isfinite(float(value)) and low <= float(value) <= high):
-        raise ValueError(f"{name} must be in [{low:g}, {high:g}], got {value!r}")
-    return float(value)
+#: The marble settings both figures take, declared once (grokwidgets._validation):
+#: a bad one raises InvalidParameterError, a ValueError and a TypeError naming it.
+#: The seed's range is the seed control's; the controls themselves clamp instead.
+_MARBLE_CONSTRAINTS = {
+    "seed": Integer(0, 9, joint=True),
+    "n_marbles": Integer(1),
+    "steps": Integer(1),
+    "temperature": Real(ge=0.0, le=1.0),
+}
 
 
 def _seed_dropdown(value: int, css: str, tooltip: str) -> widgets.Dropdown:
@@ -154,6 +147,7 @@ class SingularityWidget(widgets.VBox):
     VMAX = 2.0
     BANDS = 12
 
+    @validate_params(_MARBLE_CONSTRAINTS)
     def __init__(
         self,
         *,
@@ -164,10 +158,7 @@ class SingularityWidget(widgets.VBox):
         width: int = 700,
         height: int = 360,
     ) -> None:
-        seed = _check_int("seed", seed, 0, 9)
-        self.n_marbles = _check_int("n_marbles", n_marbles, 1)
-        self.steps = _check_int("steps", steps, 1)
-        self.temperature = _check_float("temperature", temperature, 0.0, 1.0)
+        self.n_marbles, self.steps, self.temperature = n_marbles, steps, temperature
         lim = (-self.WINDOW, self.WINDOW)
         self.potentials: dict[str, Bowl | Valley] = {
             "bowl": Bowl(xlim=lim, ylim=lim),
@@ -295,6 +286,13 @@ class BasinsWidget(widgets.VBox):
         The bottom-right panel's fractions.
     """
 
+    @validate_params(
+        {
+            **_MARBLE_CONSTRAINTS,
+            "regularization": Real(ge=0.0, le=1.0),
+            "n_paths": Integer(0),
+        }
+    )
     def __init__(
         self,
         *,
@@ -307,12 +305,12 @@ class BasinsWidget(widgets.VBox):
         width: int = 700,
         height: int = 440,
     ) -> None:
-        regularization = _check_float("regularization", regularization, 0.0, 1.0)
-        seed = _check_int("seed", seed, 0, 9)
-        self.n_marbles = _check_int("n_marbles", n_marbles, 1)
-        self.steps = _check_int("steps", steps, 1)
-        self.temperature = _check_float("temperature", temperature, 0.0, 1.0)
-        self.n_paths = _check_int("n_paths", n_paths, 0, self.n_marbles)
+        if n_paths > n_marbles:  # a relation between two settings: checked here
+            raise InvalidParameterError(
+                f"n_paths must be an int in [0, {n_marbles}] (n_marbles), got {n_paths!r}"
+            )
+        self.n_marbles, self.steps, self.temperature = n_marbles, steps, temperature
+        self.n_paths = n_paths
         self.sweep = _sweep(self.n_marbles, self.steps, self.temperature)
         self._sweep_r = np.array(SWEEP_REGULARIZATIONS)
         self._cache: OrderedDict[tuple[float, int], tuple] = OrderedDict()
