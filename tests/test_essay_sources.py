@@ -87,7 +87,7 @@ def _markdown(name: str) -> str:
 
 def test_learning_coefficient_and_free_energy_come_before_type_a_and_b():
     text = _markdown("grokking.md")
-    free_energy = text.index("F_n \\approx n\\,L_n(w^*) + \\lambda \\log n")
+    free_energy = text.index("<i>F<sub>n</sub></i> ≈ <i>n</i> <i>L<sub>n</sub></i>(<i>w</i>*)")
     assert free_energy < text.index("**Type A**") and free_energy < text.index("**Type B**")
     # lambda is introduced once: one section defines it.
     assert text.count("**learning coefficient**") == 1
@@ -172,3 +172,13 @@ def test_the_class_has_objectives_and_an_exit_ticket():
     minutes = [(int(a), int(b)) for a, b in rows]
     assert minutes[0][0] == 0 and minutes[-1][1] == 50
     assert all(b == a2 for (_, b), (a2, _) in itertools.pairwise(minutes))
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
+def test_prose_has_no_tex_math(source):
+    # Neither edition loads a math renderer (no CDN, nothing vendored): TeX would be
+    # shown to readers as source. Formulas are written in HTML (<i>, <sub>).
+    nb = jupytext.read(source)
+    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for marker in ("$$", "\\(", "\\[", "\\frac", "\\lambda", "\\approx"):
+        assert marker not in prose, f"{source.name} has TeX ({marker!r})"

@@ -210,7 +210,9 @@ def export(nb, state: dict) -> str:
 
 def localize(html: str) -> str:
     """Drop every reference to another host; load the widget modules from static/."""
-    # MathJax (and its config) is a CDN script; the essay's prose has no math markup.
+    # MathJax (and its config) is a CDN script. The essays write their few formulas in
+    # HTML (<i>, <sub>; tests/test_essay_sources.py checks no TeX is left), so no
+    # edition needs a math renderer.
     html = re.sub(
         r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", "", html, flags=re.S
     )
