@@ -116,6 +116,31 @@ def _choice(answer: object, aliases: dict[str, str]) -> str | None:
     return aliases.get(answer.strip().lower()) if isinstance(answer, str) else None
 
 
+#: The words a student may answer with, each to the option it means (lower case).
+_SIMPLER_ALIASES = {
+    "generalizing": "generalizing", "generalising": "generalizing",
+    "generalize": "generalizing", "generalized": "generalizing",
+    "memorizing": "memorizing", "memorising": "memorizing",
+    "memorize": "memorizing", "memorized": "memorizing",
+}  # fmt: skip
+_TIMING_ALIASES = {
+    "before": "before", "earlier": "before", "during the plateau": "before",
+    "at": "at", "at the jump": "at", "at grokking": "at",
+    "after": "after", "later": "after",
+}  # fmt: skip
+
+
+def _pick(answer: object, aliases: dict[str, str], example: str, asked: str) -> str | Feedback:
+    """The option ``answer`` names, or the Feedback to give instead: not answered
+    yet (``example`` shows an answer), or not one of the options (``asked`` lists them)."""
+    if answer is None:
+        return _not_answered(example)
+    picked = _choice(answer, aliases)
+    if picked is None:
+        return Feedback(False, f"Answer {asked}; got {answer!r}.")
+    return picked
+
+
 def _listed(values) -> str:
     return ", ".join(f"{v:g}" for v in values) if len(values) else "none"
 
@@ -148,17 +173,9 @@ def _matched(level: float):
 @validate_params(_LEVEL)
 def check_simpler_at_equal_loss(answer: object, level: float = MATCHED_LEVEL) -> Feedback:
     """At equal training loss, which runs have the lower LLC: "generalizing" or "memorizing"?"""
-    aliases = {
-        "generalizing": "generalizing", "generalising": "generalizing",
-        "generalize": "generalizing", "generalized": "generalizing",
-        "memorizing": "memorizing", "memorising": "memorizing",
-        "memorize": "memorizing", "memorized": "memorizing",
-    }  # fmt: skip
-    if answer is None:
-        return _not_answered('"generalizing"')
-    picked = _choice(answer, aliases)
-    if picked is None:
-        return Feedback(False, f'Answer "generalizing" or "memorizing"; got {answer!r}.')
+    picked = _pick(answer, _SIMPLER_ALIASES, '"generalizing"', '"generalizing" or "memorizing"')
+    if isinstance(picked, Feedback):
+        return picked
     m = _matched(level)
     truth = "generalizing" if m.median_generalizing < m.median_memorizing else "memorizing"
     why = (
@@ -229,16 +246,9 @@ def fall_done_by_grok(weight_decay: float = 1.0, seed: int | None = None) -> flo
 @validate_params(_WEIGHT_DECAY)
 def check_complexity_timing(answer: object, weight_decay: float = 1.0) -> Feedback:
     """Does the measured LLC do most of its fall "before", "at" or "after" the grok step?"""
-    aliases = {
-        "before": "before", "earlier": "before", "during the plateau": "before",
-        "at": "at", "at the jump": "at", "at grokking": "at",
-        "after": "after", "later": "after",
-    }  # fmt: skip
-    if answer is None:
-        return _not_answered('"at"')
-    picked = _choice(answer, aliases)
-    if picked is None:
-        return Feedback(False, f'Answer "before", "at" or "after"; got {answer!r}.')
+    picked = _pick(answer, _TIMING_ALIASES, '"at"', '"before", "at" or "after"')
+    if isinstance(picked, Feedback):
+        return picked
     wd = _check_weight_decay(weight_decay)
     seed = median_seed(wd)
     try:

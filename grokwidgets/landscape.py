@@ -116,7 +116,7 @@ MAX_NUM = 2001
 _T = TypeVar("_T", np.ndarray, tuple[np.ndarray, np.ndarray])
 
 
-def _check_fields(obj: Bowl | Valley | TwoBasin) -> None:
+def _check_fields(obj: _CheckedPotential) -> None:
     # Frozen dataclasses: check every field against the class's table, then store
     # the normalized values (plain floats, so equal potentials compare equal).
     values = {f.name: getattr(obj, f.name) for f in fields(obj)}
@@ -161,7 +161,34 @@ def _checked(method: Callable[[np.ndarray, np.ndarray], _T], x: object, y: objec
 
 
 @dataclass(frozen=True)
-class Bowl:
+class _CheckedPotential:
+    """What the potentials share: their fields checked against the class's table
+    when made, and :meth:`value` and :meth:`grad`, which check ``x`` and ``y`` and
+    call the subclass's unchecked twins (which loops call directly). A dataclass
+    with no fields, so that its frozen subclasses are dataclasses all the way up."""
+
+    __parameter_constraints__: ClassVar[dict[str, Constraint]]
+
+    def __post_init__(self) -> None:
+        _check_fields(self)
+
+    def value(self, x: object, y: object) -> np.ndarray:
+        """The potential at ``(x, y)`` (see the class), broadcast over array arguments."""
+        return _checked(self.value_unchecked, x, y)
+
+    def grad(self, x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
+        """Its gradient ``(d/dx, d/dy)`` at ``(x, y)``, broadcast over array arguments."""
+        return _checked(self.grad_unchecked, x, y)
+
+    def value_unchecked(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def grad_unchecked(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Bowl(_CheckedPotential):
     """A regular minimum at the origin: ``K = (a x^2 + b y^2) / 2``.
 
     Parameters
@@ -183,17 +210,6 @@ class Bowl:
     xlim: tuple[float, float] = (-2.0, 2.0)
     ylim: tuple[float, float] = (-2.0, 2.0)
 
-    def __post_init__(self) -> None:
-        _check_fields(self)
-
-    def value(self, x: object, y: object) -> np.ndarray:
-        """``K(x, y)``, broadcast over array arguments."""
-        return _checked(self.value_unchecked, x, y)
-
-    def grad(self, x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
-        """``(dK/dx, dK/dy)``, broadcast over array arguments."""
-        return _checked(self.grad_unchecked, x, y)
-
     def value_unchecked(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """:meth:`value` for float arrays of one shape, unchecked (loops call it)."""
         return 0.5 * (self.curvature_x * x * x + self.curvature_y * y * y)
@@ -204,8 +220,10 @@ class Bowl:
 
 
 @dataclass(frozen=True)
-class Valley:
+class Valley(_CheckedPotential):
     """A singular minimum: ``K = s x^2 y^2``, zero along both axes.
+
+    Its gradient ``(2 s x y^2, 2 s x^2 y)`` is zero on both axes too.
 
     Parameters
     ----------
@@ -220,17 +238,6 @@ class Valley:
     scale: float = 1.0
     xlim: tuple[float, float] = (-2.0, 2.0)
     ylim: tuple[float, float] = (-2.0, 2.0)
-
-    def __post_init__(self) -> None:
-        _check_fields(self)
-
-    def value(self, x: object, y: object) -> np.ndarray:
-        """``K(x, y)``, broadcast over array arguments."""
-        return _checked(self.value_unchecked, x, y)
-
-    def grad(self, x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
-        """``(dK/dx, dK/dy) = (2 s x y^2, 2 s x^2 y)``, zero on both axes."""
-        return _checked(self.grad_unchecked, x, y)
 
     def value_unchecked(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """:meth:`value` for float arrays of one shape, unchecked (loops call it)."""
@@ -254,7 +261,7 @@ class Valley:
 
 
 @dataclass(frozen=True)
-class TwoBasin:
+class TwoBasin(_CheckedPotential):
     """A sharp complex basin and a broad simple one, tilted by weight decay.
 
     ``U = K + r/2 |w|^2 + W`` with ``K`` and ``W`` as in the module docstring.
@@ -316,9 +323,6 @@ class TwoBasin:
     xlim: tuple[float, float] = (-2.0, 4.0)
     ylim: tuple[float, float] = (-2.5, 2.5)
 
-    def __post_init__(self) -> None:
-        _check_fields(self)
-
     @property
     def simple_point(self) -> tuple[float, float]:
         """The simple basin's minimum, ``(0, 0)`` (weight decay does not move it)."""
@@ -353,14 +357,6 @@ class TwoBasin:
         """:meth:`data_loss` for float arrays of one shape, unchecked."""
         simple, cplx, _ = self._wells(x, y)
         return 1.0 - simple - cplx
-
-    def value(self, x: object, y: object) -> np.ndarray:
-        """``U(x, y)``, broadcast over array arguments."""
-        return _checked(self.value_unchecked, x, y)
-
-    def grad(self, x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
-        """``(dU/dx, dU/dy)``, broadcast over array arguments."""
-        return _checked(self.grad_unchecked, x, y)
 
     def value_unchecked(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """:meth:`value` for float arrays of one shape, unchecked (loops call it)."""

@@ -554,3 +554,31 @@ def test_source_argument_sets_the_shared_timeline():
         CurvesWidget(timeline, source="cartoon")
     curves.close()
     structure.close()
+
+
+def test_labelled_controls_share_the_row_layout():
+    """controls.labelled gives a control the essay's label column, its width and class."""
+    from grokwidgets.widgets import controls
+
+    slider = controls.labelled(controls.FloatSlider, "gw-test", width="300px", value=0.5)
+    assert slider.style.description_width == controls.LABEL_WIDTH
+    assert slider.layout.width == "300px" and "gw-test" in slider._dom_classes
+    assert slider.value == 0.5
+    plain = controls.labelled(controls.Dropdown, options=[1, 2])
+    assert plain.layout.width == controls.ROW_WIDTH and not plain._dom_classes
+
+
+def test_a_view_follows_its_timeline_until_closed():
+    """TimelineView subscribes one handler to the source, regularization and step, and
+    close() takes it away (twice is safe: ipywidgets also closes from __del__)."""
+    timeline = Timeline()
+    curves = CurvesWidget(timeline)
+    curves.image.draw()
+    before = curves.image.alt
+    timeline.step = 50.0
+    assert curves.image.alt != before  # the figure followed the step
+    curves.close()
+    curves.close()
+    for name in ("source", "regularization", "step"):
+        handlers = timeline._trait_notifiers.get(name, {}).get("change", [])
+        assert curves._on_timeline_change not in handlers

@@ -154,16 +154,28 @@ def update_curves(artists: CurveArtists, result: CurveResult, step: float | None
     artists.test_loss.set_data(result.steps, result.test_loss)
     complexity.set_data(result.steps, result.complexity)
     artists.memorization.set_xdata([result.memorization_step] * 2)
-    # Only Type B's transition gets its own mark: Type A's move to a more complex
-    # solution *is* its memorization, already marked.
+    _update_transition(artists, result, LOSS_MAX * 0.97, "grokking")
+    _update_cursor_dots(artists, result, step)
+
+
+def _update_transition(artists: CurveArtists, result: CurveResult, y: float, word: str) -> None:
+    """Type B's transition mark and its label (``word``, the step) at height ``y``.
+
+    Only Type B's transition gets its own mark: Type A's move to a more complex
+    solution *is* its memorization, already marked.
+    """
     x = result.transition_step if result.kind == "B" else None
     shown = x is not None
     if x is not None:
         artists.transition.set_xdata([x, x])
-        artists.transition_label.set_position((x * 1.08, LOSS_MAX * 0.97))
-        artists.transition_label.set_text(f"grokking\nstep {x:,.0f}")
+        artists.transition_label.set_position((x * 1.08, y))
+        artists.transition_label.set_text(f"{word}\nstep {x:,.0f}")
     artists.transition.set_visible(shown)
     artists.transition_label.set_visible(shown)
+
+
+def _update_cursor_dots(artists: CurveArtists, result: CurveResult, step: float | None) -> None:
+    """The losses under the step cursor (left where they are if ``step`` is None)."""
     if step is not None:
         values = result.value_at(step)
         artists.cursor_dots.set_data([step, step], [values["train_loss"], values["test_loss"]])
@@ -326,17 +338,8 @@ def update_measured_curves(
     memorized = math.isfinite(result.memorization_step)
     artists.memorization.set_xdata([result.memorization_step if memorized else 1.0] * 2)
     artists.memorization.set_visible(memorized)
-    x = result.transition_step if result.kind == "B" else None
-    shown = x is not None
-    if x is not None:
-        artists.transition.set_xdata([x, x])
-        artists.transition_label.set_position((x * 1.08, 0.97))
-        artists.transition_label.set_text(f"grokked\nstep {x:,.0f}")
-    artists.transition.set_visible(shown)
-    artists.transition_label.set_visible(shown)
-    if step is not None:
-        v = result.value_at(step)
-        artists.cursor_dots.set_data([step, step], [v["train_loss"], v["test_loss"]])
+    _update_transition(artists, result, 0.97, "grokked")
+    _update_cursor_dots(artists, result, step)
 
 
 def draw_schematic_label(ax: Axes) -> Text:

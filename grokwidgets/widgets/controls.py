@@ -9,10 +9,20 @@ These subclasses validate first and otherwise behave exactly like the stock ones
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 import ipywidgets as widgets
 import traitlets
 
-__all__ = ["Dropdown", "FloatLogSlider", "FloatSlider", "SelectionSlider"]
+__all__ = ["Dropdown", "FloatLogSlider", "FloatSlider", "SelectionSlider", "labelled"]
+
+_W = TypeVar("_W", bound=widgets.DOMWidget)
+
+#: The label column of the essay's slider rows: "Regularization" fits, and the
+#: sliders under one figure line up.
+LABEL_WIDTH = "110px"
+#: A slider row's width: full width in a narrow column, at most this wide.
+ROW_WIDTH = "min(100%, 520px)"
 
 
 class FloatLogSlider(widgets.FloatLogSlider):
@@ -64,3 +74,20 @@ class SelectionSlider(widgets.SelectionSlider):
     """A ``SelectionSlider`` that refuses None."""
 
     value = _Selected()
+
+
+def labelled(
+    cls: type[_W],
+    css: str | None = None,
+    *,
+    width: str = ROW_WIDTH,
+    label: str = LABEL_WIDTH,
+    **kwargs: Any,
+) -> _W:
+    """A ``cls(**kwargs)`` control laid out as the essay's rows are: its label in a
+    ``label``-wide column, the whole at most ``width``, with the CSS class ``css``
+    if given (by which the page, its tests and the benchmarks find it)."""
+    control = cls(style={"description_width": label}, layout=widgets.Layout(width=width), **kwargs)
+    if css is not None:
+        control.add_class(css)
+    return control

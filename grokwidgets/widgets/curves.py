@@ -40,12 +40,6 @@ __all__ = ["CurvesWidget"]
 KINDS = ("A", "B")
 
 
-def _check_source(source: object) -> str | None:
-    if source is not None and (not isinstance(source, str) or source not in SOURCES):
-        raise ValueError(f'source must be "measured", "drawn" or None, got {source!r}')
-    return source
-
-
 class CurvesWidget(TimelineView):
     """Learning curves of a memorizing (Type A) and a grokking (Type B) run.
 
@@ -80,10 +74,7 @@ class CurvesWidget(TimelineView):
         width: int = 700,
         height: int = 400,
     ) -> None:
-        source = _check_source(source)
-        self.timeline = timeline if timeline is not None else Timeline()
-        if source is not None:
-            self.timeline.source = source
+        self._use_timeline(timeline, source)
         fig = new_figure(width, height)
         # Each source's results, kept apart so that each keeps its own type, and the
         # setting they were computed for (recomputed only when that changes).
@@ -120,7 +111,6 @@ class CurvesWidget(TimelineView):
         self._legend(ax, measured=True)
 
         fig.subplots_adjust(left=0.1, right=0.89, top=0.84, bottom=0.12)
-        self._shown: str | None = None
         self.show_complexity = self._toggle(
             "Complexity", "gw-toggle-complexity", "Show the dashed complexity curves"
         )
@@ -209,13 +199,7 @@ class CurvesWidget(TimelineView):
     def _refresh(self) -> str:
         """Put the timeline's state into the artists; return the figure's alt text."""
         source = self.timeline.source
-        if source != self._shown:
-            for src, axes in self._axes.items():
-                for ax in axes:
-                    ax.set_visible(src == source)
-            if hasattr(self, "image"):
-                self.image.invalidate()
-            self._shown = source
+        self._show_axes(source)
         step = self.timeline.step
         if source == "drawn":
             drawn = self._drawn_results()
@@ -241,22 +225,6 @@ class CurvesWidget(TimelineView):
             self.run_label.set_text(label)
             if hasattr(self, "image"):
                 self.image.invalidate()
-
-    def _update(self) -> None:
-        self.image.alt = self._refresh()
-        self.image.request_draw()
-
-    @shows_errors
-    def _on_source_change(self, change) -> None:
-        self._update()
-
-    @shows_errors
-    def _on_regularization_change(self, change) -> None:
-        self._update()
-
-    @shows_errors
-    def _on_step_change(self, change) -> None:
-        self._update()
 
     def _apply_visibility(self) -> None:
         shown = {"A": self.show_a.value, "B": self.show_b.value}

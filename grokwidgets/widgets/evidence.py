@@ -26,7 +26,18 @@ from grokwidgets.widgets.canvas import FigureImage, shows_errors
 __all__ = ["EstimatorTrustWidget", "LLCLossWidget", "PhaseDiagramWidget", "SweepWidget"]
 
 
-class SweepWidget(widgets.VBox):
+class _FigureBox(widgets.VBox):
+    """A figure and its controls; ``errors`` is the figure's own error box, where
+    :func:`~grokwidgets.widgets.canvas.shows_errors` reports a failed callback."""
+
+    image: FigureImage
+
+    @property
+    def errors(self):
+        return self.image.errors
+
+
+class SweepWidget(_FigureBox):
     """Steps to grok and share of seeds that grok, against weight decay (8 seeds each).
 
     Attributes
@@ -93,12 +104,8 @@ class SweepWidget(widgets.VBox):
             f"Fit: {law.t0:,.0f} + {law.T:,.0f} / weight decay (R² {law.r2:.2f})."
         )
 
-    @property
-    def errors(self):
-        return self.image.errors
 
-
-class PhaseDiagramWidget(widgets.VBox):
+class PhaseDiagramWidget(_FigureBox):
     """Outcome of every weight decay x train fraction cell; pick one to see its runs.
 
     Attributes
@@ -172,12 +179,8 @@ class PhaseDiagramWidget(widgets.VBox):
     def _on_cell_change(self, change) -> None:
         self._show()
 
-    @property
-    def errors(self):
-        return self.image.errors
 
-
-class LLCLossWidget(widgets.VBox):
+class LLCLossWidget(_FigureBox):
     """The learning coefficient at equal training loss, coloured by test accuracy.
 
     Attributes
@@ -226,10 +229,6 @@ class LLCLossWidget(widgets.VBox):
     def _on_level_change(self, change) -> None:
         self._show()
 
-    @property
-    def errors(self):
-        return self.image.errors
-
 
 def describe_comparison(m) -> str:
     """Two sentences on a :class:`~grokwidgets.evidence.MatchedComparison`."""
@@ -245,7 +244,7 @@ def describe_comparison(m) -> str:
     )
 
 
-class EstimatorTrustWidget(widgets.VBox):
+class EstimatorTrustWidget(_FigureBox):
     """The sampler's chains at a checkpoint of the network, beside a toy with a known answer.
 
     Attributes
@@ -334,7 +333,3 @@ class EstimatorTrustWidget(widgets.VBox):
     @shows_errors
     def _on_case_change(self, change) -> None:
         self._show_toy()
-
-    @property
-    def errors(self):
-        return self.image.errors

@@ -29,6 +29,8 @@ log = logging.getLogger("grokwidgets")
 
 #: Seconds between redraws while training live: several a second, little overhead.
 LIVE_REDRAW_SECONDS = 0.25
+#: The lab's slider rows are at most 420 px wide (the timeline's: 520 px).
+_ROW = "min(100%, 420px)"
 
 
 class LabWidget(JobOwner, widgets.VBox):
@@ -58,17 +60,20 @@ class LabWidget(JobOwner, widgets.VBox):
             (c.weight_decay, c.train_fraction, c.op, c.seed): c for c in available_runs()
         }
         shipped_wd = sorted({k[0] for k in self._shipped})
-        self.weight_decay = controls.SelectionSlider(
+        # The settings apply when released: each change loads or plans another run.
+        self.weight_decay = controls.labelled(
+            controls.SelectionSlider,
+            "gw-lab-wd",
+            width=_ROW,
             options=[(f"{wd:g}", wd) for wd in sorted({*shipped_wd, 0.1, 1.5, 3.0})],
             value=1.0,
             description="Weight decay",
             tooltip="AdamW weight decay: the pressure toward small weights",
             continuous_update=False,
-            style={"description_width": "110px"},
-            layout=widgets.Layout(width="min(100%, 420px)"),
         )
-        self.weight_decay.add_class("gw-lab-wd")
-        self.train_fraction = controls.FloatSlider(
+        self.train_fraction = controls.labelled(
+            controls.FloatSlider,
+            width=_ROW,
             value=0.4,
             min=0.2,
             max=0.8,
@@ -76,16 +81,14 @@ class LabWidget(JobOwner, widgets.VBox):
             description="Train fraction",
             tooltip="Share of all (a, b) pairs the network trains on",
             continuous_update=False,
-            style={"description_width": "110px"},
-            layout=widgets.Layout(width="min(100%, 420px)"),
         )
-        self.op = controls.Dropdown(
+        self.op = controls.labelled(
+            controls.Dropdown,
+            width="220px",
             options=[("a + b", "+"), ("a - b", "-"), ("a × b", "*"), ("a ÷ b", "/")],
             value="+",
             description="Operation",
             tooltip="The operation modulo 53 the network must learn",
-            style={"description_width": "110px"},
-            layout=widgets.Layout(width="220px"),
         )
         self.seed = controls.Dropdown(
             options=[0, 1, 2],
@@ -110,7 +113,10 @@ class LabWidget(JobOwner, widgets.VBox):
         # An index slider (its readout shows the step) rather than a SelectionSlider:
         # the checkpoint list grows during live training, and an IntSlider's max can
         # grow without re-validating its value against a new list of options.
-        self.checkpoint = widgets.IntSlider(
+        self.checkpoint = controls.labelled(
+            widgets.IntSlider,
+            "gw-lab-step",
+            width=_ROW,
             value=0,
             min=0,
             max=0,
@@ -118,10 +124,7 @@ class LabWidget(JobOwner, widgets.VBox):
             tooltip="Scrub through the saved weights of the run",
             readout=False,
             continuous_update=True,
-            style={"description_width": "110px"},
-            layout=widgets.Layout(width="min(100%, 420px)"),
         )
-        self.checkpoint.add_class("gw-lab-step")
         self.checkpoint_label = widgets.Label()
         # The Voila template reads this label as the slider's spoken value (aria-valuetext),
         # so a screen reader says "step 500", not the checkpoint's index.

@@ -377,7 +377,10 @@ class BasinsWidget(widgets.VBox):
         self.image.add_class("gw-landscape-figure")
         self.errors = self.image.errors
 
-        self.regularization = controls.FloatSlider(
+        self.regularization = controls.labelled(
+            controls.FloatSlider,
+            "gw-landscape-reg",
+            width="min(100%, 420px)",
             value=regularization,
             min=0.0,
             max=1.0,
@@ -389,17 +392,14 @@ class BasinsWidget(widgets.VBox):
             ),
             readout_format=".2f",
             continuous_update=False,
-            style={"description_width": "110px"},
-            layout=widgets.Layout(width="min(100%, 420px)"),
         )
-        self.regularization.add_class("gw-landscape-reg")
         self.seed = _seed_dropdown(
             seed, "gw-landscape-seed", "Seeds the marbles' starting scatter and their noise"
         )
         self.readout = widgets.HTML()
         self.readout.add_class("gw-landscape-readout")
-        self.regularization.observe(self._on_regularization_change, names="value")
-        self.seed.observe(self._on_seed_change, names="value")
+        for control in (self.regularization, self.seed):
+            control.observe(self._on_setting_change, names="value")
         self._update()
         super().__init__(
             [
@@ -486,9 +486,6 @@ class BasinsWidget(widgets.VBox):
         return f"<b>{k} of {n}</b> marbles ({k / n:.0%}) settled in the simple basin. {basin}"
 
     @shows_errors
-    def _on_regularization_change(self, change) -> None:
-        self._update()
-
-    @shows_errors
-    def _on_seed_change(self, change) -> None:
+    def _on_setting_change(self, change) -> None:
+        # Either setting changes where the marbles end: all panels follow.
         self._update()

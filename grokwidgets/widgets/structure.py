@@ -32,8 +32,7 @@ from grokwidgets.structure import (
     frequency_shares,
     network_layout,
 )
-from grokwidgets.widgets.canvas import FigureImage, shows_errors
-from grokwidgets.widgets.curves import _check_source
+from grokwidgets.widgets.canvas import FigureImage
 from grokwidgets.widgets.timeline import SourceSwitch, Timeline, TimelineControls, TimelineView
 
 __all__ = ["StructureWidget"]
@@ -78,10 +77,7 @@ class StructureWidget(TimelineView):
         width: int = 700,
         height: int = 260,
     ) -> None:
-        source = _check_source(source)
-        self.timeline = timeline if timeline is not None else Timeline()
-        if source is not None:
-            self.timeline.source = source
+        self._use_timeline(timeline, source)
         self.layouts: dict[str, NetworkLayout] = {k: network_layout(k) for k in KINDS}
         self._results: dict[str, CurveResult] = {}
         self._results_key: float | None = None
@@ -106,7 +102,6 @@ class StructureWidget(TimelineView):
             for kind, ax in zip(KINDS, spec_axes, strict=True)
         }
         self._axes = {"drawn": net_axes, "measured": spec_axes}
-        self._shown: str | None = None
         self.shares: dict[str, FrequencyShares] = {}
         self.strengths: dict[str, np.ndarray] = {}
 
@@ -153,14 +148,8 @@ class StructureWidget(TimelineView):
 
     def _refresh(self) -> str:
         source = self.timeline.source
-        if source != self._shown:
-            for src, axes in self._axes.items():
-                for ax in axes:
-                    ax.set_visible(src == source)
+        if self._show_axes(source):
             self.illustration_label.set_visible(source == "drawn")
-            if hasattr(self, "image"):
-                self.image.invalidate()
-            self._shown = source
         for arts in self.artists.values():
             arts.edges.set_visible(source == "drawn")
             arts.caption.set_visible(source == "drawn")
@@ -199,19 +188,3 @@ class StructureWidget(TimelineView):
             f"Energy of each shipped network's embedding per Fourier frequency, at "
             f"training step {step:,.0f}. " + " ".join(parts)
         )
-
-    def _update(self) -> None:
-        self.image.alt = self._refresh()
-        self.image.request_draw()
-
-    @shows_errors
-    def _on_source_change(self, change) -> None:
-        self._update()
-
-    @shows_errors
-    def _on_regularization_change(self, change) -> None:
-        self._update()
-
-    @shows_errors
-    def _on_step_change(self, change) -> None:
-        self._update()

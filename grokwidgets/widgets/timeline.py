@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 
 import ipywidgets as widgets
 import numpy as np
 import traitlets
+from matplotlib.axes import Axes
 
+from grokwidgets._validation import AnyOf, Options
 from grokwidgets.curves import DEFAULT_STEPS
 from grokwidgets.runs import available_runs, measured_weight_decays
 from grokwidgets.widgets import controls
+from grokwidgets.widgets.canvas import shows_errors
 
 __all__ = [
     "SOURCES",
@@ -38,6 +42,8 @@ REG_MIN, REG_MAX = 0.01, 10.0
 PLAY_FRAMES = 120
 SOURCES = ("measured", "drawn")
 SOURCE_LABELS = {"measured": "Measured runs", "drawn": "Drawn model"}
+#: A view's ``source`` argument: one of SOURCES, or None to keep the timeline's.
+_SOURCE = AnyOf(Options(SOURCES), none=True)
 
 
 @functools.cache
@@ -198,6 +204,19 @@ class SourceSwitch(widgets.ToggleButtons):
         super().close()
 
 
+def _log10(value: float, low: float, high: float, step: float, fmt: str) -> dict:
+    """A log slider's settings from ``low`` to ``high`` (its bounds are exponents)."""
+    return {
+        "value": value,
+        "base": 10,
+        "min": math.log10(low),
+        "max": math.log10(high),
+        "step": step,
+        "readout_format": fmt,
+        "continuous_update": True,
+    }
+
+
 class TimelineControls(widgets.VBox):
     """Regularization (or weight decay), step slider and Play linked to a Timeline.
 
@@ -208,45 +227,30 @@ class TimelineControls(widgets.VBox):
 
     def __init__(self, timeline: Timeline, **kwargs) -> None:
         self.timeline = timeline
-        self.regularization = controls.FloatLogSlider(
-            value=timeline.regularization,
-            base=10,
-            min=math.log10(REG_MIN),
-            max=math.log10(REG_MAX),
-            step=0.05,
+        # Both log sliders take log10 bounds; every control here moves as it is dragged.
+        self.regularization = controls.labelled(
+            controls.FloatLogSlider,
+            "gw-regularization-free",
             description="Regularization",
             tooltip="Weight decay: the pressure toward simpler solutions (log scale)",
-            readout_format=".3g",
-            continuous_update=True,
-            style={"description_width": "110px"},
-            layout=widgets.Layout(width="min(100%, 520px)"),
+            **_log10(timeline.regularization, REG_MIN, REG_MAX, 0.05, ".3g"),
         )
-        self.regularization.add_class("gw-regularization-free")
-        stops = measured_stops()
-        self.weight_decay = controls.SelectionSlider(
-            options=[(f"{wd:g}", wd) for wd in stops],
+        self.weight_decay = controls.labelled(
+            controls.SelectionSlider,
+            "gw-weight-decay",
+            options=[(f"{wd:g}", wd) for wd in measured_stops()],
             value=timeline.run_weight_decay(),
             description="Weight decay",
             tooltip="Weight decay of the grokking run (one of the shipped runs)",
             continuous_update=True,
-            style={"description_width": "110px"},
-            layout=widgets.Layout(width="min(100%, 520px)"),
         )
-        self.weight_decay.add_class("gw-weight-decay")
-        self.step = controls.FloatLogSlider(
-            value=timeline.step,
-            base=10,
-            min=0.0,
-            max=math.log10(timeline.horizon),
-            step=0.01,
+        self.step = controls.labelled(
+            controls.FloatLogSlider,
+            "gw-step",
             description="Training step",
             tooltip="Where the cursor sits on the training timeline (log scale)",
-            readout_format=",.0f",
-            continuous_update=True,
-            style={"description_width": "110px"},
-            layout=widgets.Layout(width="min(100%, 520px)"),
+            **_log10(timeline.step, 1.0, timeline.horizon, 0.01, ",.0f"),
         )
-        self.step.add_class("gw-step")
         self._frames = timeline.frame_steps()
         self.play = widgets.Play(
             value=0,
@@ -316,33 +320,59 @@ class TimelineControls(widgets.VBox):
 class TimelineView(widgets.VBox):
     """Base of a figure widget that follows a Timeline.
 
-    Subclasses implement ``_on_regularization_change``, ``_on_step_change`` and
-    ``_on_source_change``; this class subscribes them and undoes that exactly once
-    on :meth:`close` (ipywidgets also calls ``close`` from ``__del__``).
+    A subclass calls :meth:`_use_timeline` first, builds its figure (keeping the
+    axes of each source in ``self._axes``) and ``self.image``, ``self.errors``,
+    implements :meth:`_refresh`, and calls :meth:`_follow` once the figure is
+    built. From then on every change of the timeline's source, regularization or
+    step redraws the figure (an exception shows in ``self.errors``);
+    :meth:`close` undoes the subscription exactly once (ipywidgets also calls
+    ``close`` from ``__del__``).
     """
+
+    _axes: dict[str, Sequence[Axes]]  # each source's axes, hidden for the other source
+    _shown: str | None
+
+    def _use_timeline(self, timeline: Timeline | None, source: object) -> None:
+        """Follow ``timeline`` (a new one if None), switched to ``source`` unless None."""
+        checked: str | None = _SOURCE.check("source", source)
+        self.timeline = timeline if timeline is not None else Timeline()
+        if checked is not None:
+            self.timeline.source = checked
+        self._shown = None
+
+    def _show_axes(self, source: str) -> bool:
+        """Show only ``source``'s axes; True if that changed what is shown."""
+        if source == self._shown:
+            return False
+        for src, axes in self._axes.items():
+            for ax in axes:
+                ax.set_visible(src == source)
+        if hasattr(self, "image"):  # not yet while the figure is being built
+            self.image.invalidate()
+        self._shown = source
+        return True
 
     def _follow(self) -> None:
         """Start reacting to ``self.timeline`` (call once the figure is built)."""
-        self._observers = [
-            (self._on_source_change, "source"),
-            (self._on_regularization_change, "regularization"),
-            (self._on_step_change, "step"),
-        ]
-        for handler, name in self._observers:
-            self.timeline.observe(handler, names=name)
+        self._observers = [(self._on_timeline_change, ["source", "regularization", "step"])]
+        for handler, names in self._observers:
+            self.timeline.observe(handler, names=names)
 
-    def _on_source_change(self, change) -> None:
+    def _refresh(self) -> str:
+        """Put the timeline's state into the artists; return the figure's alt text."""
         raise NotImplementedError
 
-    def _on_regularization_change(self, change) -> None:
-        raise NotImplementedError
+    def _update(self) -> None:
+        self.image.alt = self._refresh()
+        self.image.request_draw()
 
-    def _on_step_change(self, change) -> None:
-        raise NotImplementedError
+    @shows_errors
+    def _on_timeline_change(self, change) -> None:
+        self._update()
 
     def close(self) -> None:
-        for handler, name in getattr(self, "_observers", ()):
-            self.timeline.unobserve(handler, names=name)
+        for handler, names in getattr(self, "_observers", ()):
+            self.timeline.unobserve(handler, names=names)
         self._observers = []
         for child in self.children:
             child.close()
