@@ -57,3 +57,26 @@ def test_device_pixel_ratio_scales_the_pixels_not_the_layout():
 def test_new_figure_rejects_bad_sizes(size):
     with pytest.raises(ValueError, match="width_px"):
         new_figure(size, 100)
+
+
+def test_arguments_are_declared_once_and_refused_by_name():
+    """render's checks are grokwidgets._validation declarations: each value a constraint
+    forbids is the one InvalidParameterError, naming the argument."""
+    from grokwidgets._validation import InvalidParameterError, constraints_of
+
+    def calls():
+        fig = new_figure(120, 80)
+        rgb = np.zeros((4, 5, 3), dtype=np.uint8)
+        yield new_figure, {"width_px": 120, "height_px": 80, "dpi": 100}
+        yield encode_png, {"rgb": rgb, "compress_level": 1}
+        yield FigureRenderer, {"figure": fig, "compress_level": 1}
+        yield FigureRenderer(fig).set_dpr, {"dpr": 2.0}
+        yield FigureRenderer(fig).export, {"fmt": "png"}
+
+    for fn, valid in calls():
+        declared = constraints_of(getattr(fn, "__init__", fn) if isinstance(fn, type) else fn)
+        assert declared.keys() == valid.keys() - {"rgb"}, fn
+        for name, constraint in declared.items():
+            for bad in constraint.invalid_values():
+                with pytest.raises(InvalidParameterError, match=name):
+                    fn(**{**valid, name: bad})

@@ -25,6 +25,7 @@ from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
+from grokwidgets._validation import Integer, validate_params
 from grokwidgets.landscape import Grid, Settled, Trajectory, TwoBasin, Valley
 
 __all__ = [
@@ -72,10 +73,9 @@ CMAP_RANGE = ("#ffffff", "#5f6368")
 # --------------------------------------------------------------------------- heat maps
 
 
+@validate_params({"bands": Integer(2)})
 def banded_cmap(bands: int) -> ListedColormap:
     """``bands`` flat shades from white to grey (see :func:`draw_potential`)."""
-    if not (isinstance(bands, int) and bands >= 2):
-        raise ValueError(f"bands must be an int >= 2, got {bands!r}")
     ramp = LinearSegmentedColormap.from_list("gw-loss", CMAP_RANGE)
     return ListedColormap(ramp(np.linspace(0.0, 1.0, bands)), name=f"gw-loss-{bands}")
 

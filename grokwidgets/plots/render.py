@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import math
-import numbers
 import struct
 import time
 import zlib
@@ -28,37 +27,32 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
+from grokwidgets._validation import (
+    InstanceOf,
+    Integer,
+    InvalidParameterError,
+    Options,
+    Real,
+    describe,
+    validate_params,
+)
+
 __all__ = ["FigureRenderer", "encode_png", "log_scale", "new_figure"]
 
 
-def _finite(name: str, value: object, low: float, high: float, what: str) -> float:
-    """``value`` as a float in [low, high], or a ValueError that names it."""
-    out = math.nan  # a bool or a non-number fails the range test below
-    if not isinstance(value, bool) and isinstance(value, numbers.Real):
-        try:
-            out = float(value)
-        except OverflowError:  # an int beyond the float range
-            out = math.inf
-    if not (math.isfinite(out) and low <= out <= high):
-        where = f" in [{low:g}, {high:g}]" if math.isfinite(high - low) else ""
-        raise ValueError(f"{name} must be {what}{where}, got {value!r}")
-    return out
-
-
-def _check_level(compress_level: object) -> int:
-    if (
-        isinstance(compress_level, bool)
-        or not isinstance(compress_level, numbers.Integral)
-        or not 0 <= int(compress_level) <= 9
-    ):
-        raise ValueError(f"compress_level must be an int in [0, 9], got {compress_level!r}")
-    return int(compress_level)
+#: zlib's levels; 1 is much faster than its default 6 and only modestly larger here.
+_LEVEL = Integer(0, 9, joint=True)
+#: A figure's side in CSS pixels: from a thumbnail to a large screen.
+_SIDE = Real(ge=10, le=4000)
+#: What :meth:`FigureRenderer.export` writes.
+_MIMES = {"svg": "image/svg+xml", "png": "image/png"}
 
 
 def _chunk(tag: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
 
+@validate_params({"compress_level": _LEVEL})
 def encode_png(rgb: np.ndarray, compress_level: int = 1) -> bytes:
     """Encode an (H, W, 3) uint8 image as PNG, fast.
 
@@ -66,19 +60,15 @@ def encode_png(rgb: np.ndarray, compress_level: int = 1) -> bytes:
     twice as fast as Pillow's encoder at any level (whose adaptive filtering
     dominates the cost) and the file is no larger (``benchmarks/render.py``).
     """
-    compress_level = _check_level(compress_level)
     given = rgb
     try:
         rgb = np.asarray(rgb)
     except (TypeError, ValueError):  # ragged nested lists
         rgb = np.zeros(0)
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or 0 in rgb.shape:
-        what = (
-            f"an array of shape {given.shape}, dtype {given.dtype}"
-            if isinstance(given, np.ndarray)
-            else repr(given)[:80]
+        raise InvalidParameterError(
+            f"rgb must be a non-empty (H, W, 3) uint8 array, got {describe(given)}"
         )
-        raise ValueError(f"rgb must be a non-empty (H, W, 3) uint8 array, got {what}")
     h, w, _ = rgb.shape
     raw = np.empty((h, 1 + 3 * w), dtype=np.uint8)
     raw[:, 0] = 0  # filter type 0 (None) for every row
@@ -92,15 +82,14 @@ def encode_png(rgb: np.ndarray, compress_level: int = 1) -> bytes:
     )
 
 
-def new_figure(width_px: int, height_px: int, *, dpi: float = 100.0) -> Figure:
-    """A Figure of ``width_px`` x ``height_px`` CSS pixels with an Agg canvas.
+@validate_params({"width_px": _SIDE, "height_px": _SIDE, "dpi": Real(ge=10, le=1000)})
+def new_figure(width_px: float, height_px: float, *, dpi: float = 100.0) -> Figure:
+    """A Figure of ``width_px`` x ``height_px`` CSS pixels (each in [10, 4000]) with
+    an Agg canvas, at ``dpi`` (in [10, 1000]).
 
     Not registered with pyplot (no ``plt.figure``), so it is freed with its owner.
     """
-    width = _finite("width_px", width_px, 10, 4000, "a number of pixels")
-    height = _finite("height_px", height_px, 10, 4000, "a number of pixels")
-    dpi = _finite("dpi", dpi, 10, 1000, "a number of dots per inch")
-    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
+    fig = Figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi)
     FigureCanvasAgg(fig)
     return fig
 
@@ -119,6 +108,7 @@ def _power_of_ten(x: float, _pos: object = None) -> str:
     return {0: "1", 1: "10"}.get(k, "10" + str(k).translate(_SUPERSCRIPT))
 
 
+@validate_params({"ax": InstanceOf(Axes, "a matplotlib Axes"), "which": Options(("x", "y"))})
 def log_scale(ax: Axes, which: str = "x") -> None:
     """Put ``ax``'s ``which`` axis ("x" or "y") on a log scale, decades labelled 10ⁿ.
 
@@ -128,10 +118,6 @@ def log_scale(ax: Axes, which: str = "x") -> None:
     essay's first full draw about 0.2 s faster per kernel, which every reader of a
     freshly started page waits for.
     """
-    if not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes, got {ax!r}")
-    if not isinstance(which, str) or which not in ("x", "y"):
-        raise ValueError(f"which must be 'x' or 'y', got {which!r}")
     axis = ax.xaxis if which == "x" else ax.yaxis
     (ax.set_xscale if which == "x" else ax.set_yscale)("log")
     axis.set_major_formatter(FuncFormatter(_power_of_ten))
@@ -153,12 +139,12 @@ class FigureRenderer:
         modestly larger for line art.
     """
 
+    @validate_params(
+        {"figure": InstanceOf(Figure, "a matplotlib Figure"), "compress_level": _LEVEL}
+    )
     def __init__(
         self, figure: Figure, animated: Iterable[Artist] = (), *, compress_level: int = 1
     ) -> None:
-        if not isinstance(figure, Figure):
-            raise TypeError(f"figure must be a matplotlib Figure, got {type(figure).__name__}")
-        compress_level = _check_level(compress_level)
         if not isinstance(figure.canvas, FigureCanvasAgg):
             FigureCanvasAgg(figure)
         self.figure = figure
@@ -196,18 +182,21 @@ class FigureRenderer:
                 raise TypeError
             artists = list(artists)
         except TypeError:  # not iterable (a 0-d array says so only when iterated)
-            raise TypeError(f"{name} must be an iterable of Artists, got {artists!r}") from None
+            raise InvalidParameterError(
+                f"{name} must be an iterable of Artists, got {artists!r}"
+            ) from None
         for artist in artists:
             if not isinstance(artist, Artist):
-                raise TypeError(f"{name} must hold matplotlib Artists, got {artist!r}")
+                raise InvalidParameterError(f"{name} must hold matplotlib Artists, got {artist!r}")
         for artist in artists:
             artist.set_animated(True)
             self._animated.append(artist)
         self.invalidate()
 
+    @validate_params({"dpr": Real()})
     def set_dpr(self, dpr: float) -> None:
-        """Render at ``dpr`` device pixels per CSS pixel (clamped to [0.5, 4])."""
-        dpr = min(max(_finite("dpr", dpr, -math.inf, math.inf, "a finite number"), 0.5), 4.0)
+        """Render at ``dpr`` device pixels per CSS pixel (a finite real, clamped to [0.5, 4])."""
+        dpr = min(max(dpr, 0.5), 4.0)
         if dpr != self._dpr:
             self._dpr = dpr
             self.figure.set_dpi(self._base_dpi * dpr)
@@ -217,15 +206,13 @@ class FigureRenderer:
         """Forget the cached background: the next frame redraws the static parts."""
         self._background = None
 
+    @validate_params({"fmt": Options(tuple(_MIMES))})
     def export(self, fmt: str = "svg") -> tuple[bytes, str]:
         """The figure as it is now, as ``"svg"`` or ``"png"`` (at twice the CSS size).
 
         The animated artists are drawn too (a full draw skips them), and the
         cached background is rebuilt afterwards.
         """
-        mimes = {"svg": "image/svg+xml", "png": "image/png"}
-        if fmt not in mimes:
-            raise ValueError(f'fmt must be "svg" or "png", got {fmt!r}')
         buf = io.BytesIO()
         for artist in self._animated:
             artist.set_animated(False)
@@ -237,7 +224,7 @@ class FigureRenderer:
             FigureCanvasAgg(self.figure)  # savefig may have swapped the canvas
             self.figure.set_dpi(self._base_dpi * self._dpr)
             self.invalidate()
-        return buf.getvalue(), mimes[fmt]
+        return buf.getvalue(), _MIMES[fmt]
 
     def render(self) -> bytes:
         """Draw the current state and return it as PNG bytes."""
