@@ -38,7 +38,10 @@ DPR = 2.0
 #: Figures that follow a shared Timeline (see :mod:`grokwidgets.static.timeline`).
 TIMELINE_VIEWS = ("CurvesWidget", "StructureWidget")
 #: Traits never recorded: the browser's own reports and timings.
-_SKIP = {"dpr", "visible", "render_ms", "_dom_classes", "comm", "keys", "log"}
+_SKIP = {
+    "dpr", "visible", "render_ms", "_dom_classes", "comm", "keys", "log",
+    "column", "frame_state", "key_controls",
+}
 
 
 def state_key(values: list) -> str:
@@ -439,6 +442,12 @@ def attach(model_ids: list[str], state_path: str) -> dict:
         kernel_only = plan.kernel_only(top)
         if kernel_only:
             _disable(top, kernel_only, plan.why)
+    # The live page's frame cache keys frames by the kernel's state at each draw; here
+    # frames are picked by the page's own code, so the cache stays off.
+    for top in tops:
+        for w, _ in _walk(top):
+            if isinstance(w, FigureImage):
+                w.key_controls = []
     state = widgets.Widget.get_manager_state(drop_defaults=False)
     with open(state_path, "w", encoding="utf-8") as fh:
         json.dump(state, fh)

@@ -241,6 +241,14 @@ class FigureImage(anywidget.AnyWidget):
     #: (:class:`~grokwidgets.plots.narrow.NarrowLayout`: panels stacked, text at
     #: least 10 CSS px) instead of being shrunk.
     column = traitlets.Int(0, help="Width the page gives the figure, in CSS px").tag(sync=True)
+    #: The controls a frame depends on, ``[[model_id, trait], ...]`` (see :meth:`cache_by`).
+    key_controls: traitlets.List[list] = traitlets.List(help="Controls the frames depend on").tag(
+        sync=True
+    )
+    #: Those controls' values when :attr:`png` was drawn (then the dpr and CSS width).
+    frame_state: traitlets.List[object] = traitlets.List(
+        help="Controls' values the frame was drawn at"
+    ).tag(sync=True)
 
     def __init__(
         self,
@@ -260,6 +268,7 @@ class FigureImage(anywidget.AnyWidget):
         self.add_class("gw-figure-widget")
         self._stale = False
         self._narrow: NarrowLayout | None = None
+        self._key_widgets: list[tuple[widgets.Widget, str]] = []
         self.observe(self._on_dpr_change, names="dpr")
         self.observe(self._on_column_change, names="column")
         self.observe(self._on_visible_change, names="visible")
@@ -280,6 +289,26 @@ class FigureImage(anywidget.AnyWidget):
     def _on_dpr_change(self, change) -> None:
         self.renderer.set_dpr(change["new"])
         self.request_draw()
+
+    def cache_by(self, controls: Iterable[widgets.Widget]) -> None:
+        """Declare that this figure's frames depend only on ``controls``' values.
+
+        The browser then keeps the frames it was sent, by those values, and shows
+        one again at once when the controls return to a state it has seen, before
+        the kernel's frame arrives (which replaces it). Call it again when the
+        controls that matter change (say, a slider shown in place of another).
+        """
+        pairs = []
+        for c in controls:
+            if not isinstance(c, widgets.Widget):
+                raise TypeError(f"controls must hold widgets, got {c!r}")
+            pairs.append((c, "index" if "index" in c.keys else "value"))
+        self._key_widgets = pairs
+        self.key_controls = [[c.model_id, trait] for c, trait in pairs]
+
+    def _frame_state(self) -> list:
+        values = [c.get_state(key=[trait])[trait] for c, trait in self._key_widgets]
+        return [*values, self.dpr, self.css_width] if values else []
 
     @shows_errors
     def _on_column_change(self, change) -> None:
@@ -368,5 +397,6 @@ class FigureImage(anywidget.AnyWidget):
         png = self.renderer.render()
         with self.hold_sync():  # one message to the browser, not one per trait
             self.render_ms = round(self.renderer.last_render_ms, 2)
+            self.frame_state = self._frame_state()
             self.png = png
         self.frames += 1

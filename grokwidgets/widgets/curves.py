@@ -141,6 +141,9 @@ class CurvesWidget(TimelineView):
         )
         self.add_class("gw-curves")
 
+    def _frame_controls(self) -> list[widgets.Widget]:
+        return [*super()._frame_controls(), self.show_a, self.show_b, self.show_complexity]
+
     @staticmethod
     def _legend(ax, *, measured: bool) -> None:
         ax.legend(

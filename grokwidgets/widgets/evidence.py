@@ -70,6 +70,7 @@ class SweepWidget(_FigureBox):
         self._draw_steps()
         self.axis.observe(self._on_axis_change, names="value")
         super().__init__([self.axis, self.image, self.image.errors])
+        self.image.cache_by([self.axis])  # frames depend on these controls only
         self.add_class("gw-sweep")
 
     @property
@@ -153,6 +154,8 @@ class PhaseDiagramWidget(_FigureBox):
             [widgets.HBox([self.weight_decay, self.train_fraction]), self.image, self.image.errors]
         )
         self.add_class("gw-phase")
+        # Frames depend on these controls only.
+        self.image.cache_by([self.weight_decay, self.train_fraction])
 
     def cell(self) -> tuple[int, int]:
         """The selected cell's (row, column) in :attr:`phase`."""
@@ -218,6 +221,7 @@ class LLCLossWidget(_FigureBox):
         self.level.observe(self._on_level_change, names="value")
         self._show()
         super().__init__([self.level, self.image, self.statement, self.image.errors])
+        self.image.cache_by([self.level])  # frames depend on these controls only
         self.add_class("gw-llc-loss")
 
     def _show(self) -> None:
@@ -279,6 +283,7 @@ class EstimatorTrustWidget(_FigureBox):
         self._show_net()
         self._show_toy()
         super().__init__([widgets.HBox([self.step, self.case]), self.image, self.image.errors])
+        self.image.cache_by([self.step, self.case])  # frames depend on these controls only
         self.add_class("gw-trust")
 
     def _show_net(self) -> None:

@@ -65,9 +65,56 @@ function render({ model, el }) {
     }
     return pending;
   };
-  let painted = null; // the bytes on screen
-  const paint = async () => {
+  // Frames seen, by the values of the controls they were drawn at (FigureImage.cache_by):
+  // back at a state seen before, its frame shows at once, before the kernel's.
+  const fmt = (v) => {
+    if (v === null || v === undefined) return "";
+    if (typeof v === "boolean") return v ? "1" : "0";
+    if (typeof v === "number") return String(Math.round(v * 1e6) / 1e6);
+    return String(v);
+  };
+  const keyOf = (values) => values.map(fmt).join("|");
+  const seen = new Map(); // key -> PNG bytes, least recently used first
+  let controls = []; // [[model, trait], ...]
+  const currentKey = () => {
+    if (!controls.length) return null;
+    const values = controls.map(([m, t]) => m.get(t));
+    return keyOf([...values, model.get("dpr"), model.get("css_width")]);
+  };
+  const remember = () => {
+    const state = model.get("frame_state");
     const data = model.get("png");
+    if (!controls.length || !state || !state.length || !data || !data.byteLength) return;
+    const k = keyOf(state);
+    seen.delete(k);
+    seen.set(k, data);
+    if (seen.size > 48) seen.delete(seen.keys().next().value);
+  };
+  const recall = () => {
+    const k = currentKey();
+    if (k && seen.has(k) && seen.get(k) !== painted) paint(seen.get(k), "cache");
+  };
+  const subscribe = async () => {
+    for (const [m, t] of controls) m.off(`change:${t}`, recall);
+    const spec = model.get("key_controls") || [];
+    const manager = model.widget_manager;
+    controls = spec.length && manager
+      ? await Promise.all(spec.map(async ([id, t]) => [await manager.get_model(id), t]))
+      : [];
+    for (const [m, t] of controls) m.on(`change:${t}`, recall);
+    remember(); // the frame already on the model
+  };
+  const fromKernel = () => {
+    remember();
+    // A kernel frame of a state already left, when the state now shown is known:
+    // keep the known one (the kernel's frame of this state follows).
+    const k = currentKey();
+    const state = model.get("frame_state") || [];
+    if (k && seen.has(k) && state.length && keyOf(state) !== k) return;
+    show();
+  };
+  let painted = null; // the bytes on screen
+  const paint = async (data = model.get("png"), source = "kernel") => {
     if (!data || data.byteLength === 0) return;
     size();
     if (data !== painted) {
@@ -79,6 +126,7 @@ function render({ model, el }) {
       url = next;
     }
     await compose();
+    img.dataset.source = source; // "kernel" (or the page's own frames), or "cache"
     frame += 1;
     img.dataset.renderMs = String(model.get("render_ms"));
     img.dataset.frame = String(frame);
@@ -166,8 +214,10 @@ function render({ model, el }) {
     });
     ro.observe(column);
   }
-  model.on("change:png", show);
+  model.on("change:png", fromKernel);
   model.on("change:layers", show);
+  model.on("change:key_controls", subscribe);
+  subscribe();
   model.on("change:alt", size);
   size();  // keep the figure's place in the page before its first frame arrives
   stack.appendChild(img);
@@ -180,8 +230,10 @@ function render({ model, el }) {
   if (!first || first.byteLength === 0) model.send({ type: "frame" });  // see draw_held_figures
   show();
   return () => {
-    model.off("change:png", show);
+    model.off("change:png", fromKernel);
     model.off("change:layers", show);
+    model.off("change:key_controls", subscribe);
+    for (const [m, t] of controls) m.off(`change:${t}`, recall);
     model.off("change:alt", size);
     model.off("msg:custom", onMessage);
     if (io) io.disconnect();

@@ -203,6 +203,7 @@ class SingularityWidget(widgets.VBox):
         self.seed.observe(self._on_seed_change, names="value")
         self._update()
         super().__init__([self.image, self.errors, self.seed])
+        self.image.cache_by([self.seed])  # frames depend on these controls only
         self.add_class("gw-singular")
 
     def compute(self, seed: int) -> dict[str, Trajectory]:
@@ -410,6 +411,8 @@ class BasinsWidget(widgets.VBox):
             ]
         )
         self.add_class("gw-landscape")
+        # Frames depend on these controls only (the seed fixes the marbles' scatter).
+        self.image.cache_by([self.regularization, self.seed])
 
     @property
     def fraction_simple(self) -> float:

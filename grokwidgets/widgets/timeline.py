@@ -27,7 +27,7 @@ from grokwidgets._validation import AnyOf, Options
 from grokwidgets.curves import DEFAULT_STEPS
 from grokwidgets.runs import available_runs, measured_weight_decays
 from grokwidgets.widgets import controls
-from grokwidgets.widgets.canvas import shows_errors
+from grokwidgets.widgets.canvas import FigureImage, shows_errors
 
 __all__ = [
     "SOURCES",
@@ -331,6 +331,9 @@ class TimelineView(widgets.VBox):
 
     _axes: dict[str, Sequence[Axes]]  # each source's axes, hidden for the other source
     _shown: str | None
+    image: FigureImage
+    switch: SourceSwitch
+    controls: TimelineControls
 
     def _use_timeline(self, timeline: Timeline | None, source: object) -> None:
         """Follow ``timeline`` (a new one if None), switched to ``source`` unless None."""
@@ -357,6 +360,14 @@ class TimelineView(widgets.VBox):
         self._observers = [(self._on_timeline_change, ["source", "regularization", "step"])]
         for handler, names in self._observers:
             self.timeline.observe(handler, names=names)
+        self.image.cache_by(self._frame_controls())
+
+    def _frame_controls(self) -> list[widgets.Widget]:
+        """The controls this view's frames depend on (see FigureImage.cache_by): the
+        source switch, the slider shown for the regularization, the step."""
+        c = self.controls
+        shown = c.weight_decay if self.timeline.source == "measured" else c.regularization
+        return [self.switch, shown, c.step]
 
     def _refresh(self) -> str:
         """Put the timeline's state into the artists; return the figure's alt text."""
@@ -368,6 +379,8 @@ class TimelineView(widgets.VBox):
 
     @shows_errors
     def _on_timeline_change(self, change) -> None:
+        if change["name"] == "source":  # another slider stands for the regularization
+            self.image.cache_by(self._frame_controls())
         self._update()
 
     def close(self) -> None:
