@@ -84,10 +84,13 @@ def build_widgets() -> tuple[Any, dict[str, Any]]:
     made: dict[str, Any] = {}
     for name in gw.__all__:
         cls = getattr(gw, name)
-        if not isinstance(cls, type) or name in ("Timeline", "TimelineControls", "FigureImage"):
+        skip = ("Timeline", "TimelineControls", "FigureImage", "Moment")
+        if not isinstance(cls, type) or name in skip:
             continue  # FigureImage and TimelineControls live inside the others
         params = inspect.signature(cls).parameters
         made[name] = cls(timeline) if "timeline" in params else cls()
+    # As in the essay: one Moment over the figures built above (links to a moment).
+    made["Moment"] = gw.Moment.latest()
     return timeline, made
 
 
