@@ -36,7 +36,7 @@ SLIDERS = {
 }
 
 INIT_JS = """
-window.__gw = {loads: [], key: null, lat: []};
+window.__gw = {loads: [], key: null, lat: [], src: []};
 document.addEventListener('keydown', (e) => { window.__gw.key = e.timeStamp; }, true);
 new MutationObserver((records) => {
     for (const r of records) {
@@ -46,7 +46,11 @@ new MutationObserver((records) => {
         const key = window.__gw.key;
         if (key !== null) {
             window.__gw.key = null;
-            requestAnimationFrame(() => window.__gw.lat.push(performance.now() - key));
+            const src = r.target.dataset.source || '';  // "cache": the live page's own frames
+            requestAnimationFrame(() => {
+                window.__gw.lat.push(performance.now() - key);
+                window.__gw.src.push(src);
+            });
         }
     }
 }).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-frame']});

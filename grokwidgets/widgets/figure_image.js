@@ -5,7 +5,6 @@ function render({ model, el }) {
   img.style.maxWidth = "100%";
   img.style.height = "auto";
   img.style.display = "block";
-  let url = null;
   let frame = 0;
   const size = () => {
     img.width = model.get("css_width");
@@ -113,17 +112,31 @@ function render({ model, el }) {
     if (k && seen.has(k) && state.length && keyOf(state) !== k) return;
     show();
   };
+  // Object URLs of the frames shown lately, by their bytes, least recent first: a frame
+  // shown again (a state seen before, or a static edition's frame) keeps its URL, so
+  // the browser finds it already decoded.
+  const urls = new Map();
+  const urlOf = (data) => {
+    let u = urls.get(data);
+    if (u) urls.delete(data);
+    else u = URL.createObjectURL(new Blob([data], { type: "image/png" }));
+    urls.set(data, u);
+    while (urls.size > 24) {
+      const [oldest, old] = urls.entries().next().value;
+      if (oldest === painted) break;
+      URL.revokeObjectURL(old);
+      urls.delete(oldest);
+    }
+    return u;
+  };
   let painted = null; // the bytes on screen
   const paint = async (data = model.get("png"), source = "kernel") => {
     if (!data || data.byteLength === 0) return;
     size();
     if (data !== painted) {
-      const next = URL.createObjectURL(new Blob([data], { type: "image/png" }));
-      img.src = next;
       painted = data;
+      img.src = urlOf(data);
       try { await img.decode(); } catch (e) { /* a newer frame replaced this one */ }
-      if (url) URL.revokeObjectURL(url);
-      url = next;
     }
     await compose();
     img.dataset.source = source; // "kernel" (or the page's own frames), or "cache"
@@ -239,7 +252,7 @@ function render({ model, el }) {
     if (io) io.disconnect();
     if (ro) ro.disconnect();
     if (mq) mq.removeEventListener("change", report);
-    if (url) URL.revokeObjectURL(url);
+    for (const u of urls.values()) URL.revokeObjectURL(u);
   };
 }
 export default { render };
