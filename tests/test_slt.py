@@ -508,7 +508,8 @@ def test_estimate_beyond_the_float_range_warns():
 
 
 def test_rng_is_keyword_only_and_required():
-    with pytest.raises(TypeError):
+    # Left out: Python's own TypeError, naming the argument (not any TypeError).
+    with pytest.raises(TypeError, match=r"missing 1 required keyword-only argument: 'rng'"):
         estimate_llc(_ok, [0.0], 10)  # type: ignore[call-arg]
 
 
