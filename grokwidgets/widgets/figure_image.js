@@ -40,13 +40,15 @@ function render({ model, el }) {
     if (decoded.size > 96) decoded.delete(decoded.keys().next().value); // least recent
     return p;
   };
-  const compose = async () => {
+  const compose = async (ticket) => {
     const layers = model.get("layers") || [];
     if (!layers.length) {
       canvas.style.display = "none";
-      return;
+      return true;
     }
     const images = await Promise.all(layers.map((l) => imageOf(l.png)));
+    if (!img.complete) await img.decode().catch(() => {}); // an earlier paint's frame
+    if (ticket !== tickets) return false; // a newer paint began meanwhile: it draws
     const w = img.naturalWidth, h = img.naturalHeight;
     if (canvas.width !== w) canvas.width = w;
     if (canvas.height !== h) canvas.height = h;
@@ -55,6 +57,7 @@ function render({ model, el }) {
     ctx.drawImage(img, 0, 0);
     layers.forEach((l, i) => ctx.drawImage(images[i], Math.round(l.left * w), Math.round(l.top * h)));
     canvas.style.display = "block";
+    return true;
   };
   let pending = null;
   const show = () => {
@@ -130,15 +133,17 @@ function render({ model, el }) {
     return u;
   };
   let painted = null; // the bytes on screen
+  let tickets = 0; // paints begun: one that finishes after a newer one began draws nothing
   const paint = async (data = model.get("png"), source = "kernel") => {
     if (!data || data.byteLength === 0) return;
+    const ticket = ++tickets;
     size();
     if (data !== painted) {
       painted = data;
       img.src = urlOf(data);
       try { await img.decode(); } catch (e) { /* a newer frame replaced this one */ }
     }
-    await compose();
+    if (!(await compose(ticket))) return;
     img.dataset.source = source; // "kernel" (or the page's own frames), or "cache"
     frame += 1;
     img.dataset.renderMs = String(model.get("render_ms"));

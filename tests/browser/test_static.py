@@ -342,10 +342,22 @@ def test_composed_central_figure_matches_the_kernel_render(browser, site, name, 
             "([s, n]) => +document.querySelector(s + ' img.gw-figure').dataset.frame > n",
             arg=[".gw-curves", count],
         )
-        sp.page.wait_for_timeout(300)
-        key = sp.page.evaluate("() => document.documentElement.dataset.gwLastKey")
+        # Every key press has been answered: the state and the frame count hold still.
+        state = (
+            "() => [document.documentElement.dataset.gwLastKey, "
+            "document.querySelector('.gw-curves img.gw-figure').dataset.frame]"
+        )
+        seen = None
+        for _ in range(40):
+            sp.page.wait_for_timeout(250)
+            now = sp.page.evaluate(state)
+            if now == seen:
+                break
+            seen = now
+        key = seen[0]
         complexity = sp.page.locator(".gw-toggle-complexity").first.get_attribute("class")
         shot = _pixels(sp.composite(".gw-curves"))
+        assert sp.page.evaluate(state) == seen, "the figure changed while it was photographed"
         assert sp.errors == []
     finally:
         sp.context.close()
