@@ -27,6 +27,7 @@ import numpy as np
 
 from grokwidgets.static.timeline import record_timeline
 from grokwidgets.widgets.canvas import FigureImage
+from grokwidgets.widgets.controls import synced_trait
 from grokwidgets.widgets.static_frames import StaticFrames
 
 __all__ = ["LIVE_URL", "Plan", "attach", "state_key"]
@@ -39,8 +40,16 @@ DPR = 2.0
 TIMELINE_VIEWS = ("CurvesWidget", "StructureWidget")
 #: Traits never recorded: the browser's own reports and timings.
 _SKIP = {
-    "dpr", "visible", "render_ms", "_dom_classes", "comm", "keys", "log",
-    "column", "frame_state", "key_controls",
+    "dpr",
+    "visible",
+    "render_ms",
+    "_dom_classes",
+    "comm",
+    "keys",
+    "log",
+    "column",
+    "frame_state",
+    "key_controls",
 }
 
 
@@ -58,11 +67,6 @@ def state_key(values: list) -> str:
         else:
             out.append(str(v))
     return "|".join(out)
-
-
-def _driver(w: widgets.Widget) -> str:
-    """The synced trait a control's state lives in."""
-    return "index" if "index" in w.keys else "value"
 
 
 def _walk(w: widgets.Widget, parent=None, seen=None) -> Iterator[tuple[widgets.Widget, Any]]:
@@ -282,8 +286,8 @@ def _record(
         return None
     controls = [c for c, _ in states[0]]
     opening = [(c, c.value) for c in controls]
-    drivers = [[c.model_id, _driver(c)] for c in controls]
-    driver_keys = {(c.model_id, _driver(c)) for c in controls}
+    drivers = [[c.model_id, synced_trait(c)] for c in controls]
+    driver_keys = {(c.model_id, synced_trait(c)) for c in controls}
 
     rows: dict[str, _Snap] = {}
 

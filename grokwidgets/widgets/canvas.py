@@ -26,8 +26,10 @@ import traitlets
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
+from grokwidgets._validation import InvalidParameterError
 from grokwidgets.plots.narrow import NarrowLayout
 from grokwidgets.plots.render import FigureRenderer
+from grokwidgets.widgets.controls import synced_trait
 
 __all__ = ["ErrorBox", "FigureImage", "draw_held_figures", "hold_under_voila", "shows_errors"]
 
@@ -301,8 +303,8 @@ class FigureImage(anywidget.AnyWidget):
         pairs = []
         for c in controls:
             if not isinstance(c, widgets.Widget):
-                raise TypeError(f"controls must hold widgets, got {c!r}")
-            pairs.append((c, "index" if "index" in c.keys else "value"))
+                raise InvalidParameterError(f"controls must hold widgets, got {c!r}")
+            pairs.append((c, synced_trait(c)))
         self._key_widgets = pairs
         self.key_controls = [[c.model_id, trait] for c, trait in pairs]
 

@@ -14,7 +14,14 @@ from typing import Any, TypeVar
 import ipywidgets as widgets
 import traitlets
 
-__all__ = ["Dropdown", "FloatLogSlider", "FloatSlider", "SelectionSlider", "labelled"]
+__all__ = [
+    "Dropdown",
+    "FloatLogSlider",
+    "FloatSlider",
+    "SelectionSlider",
+    "labelled",
+    "synced_trait",
+]
 
 _W = TypeVar("_W", bound=widgets.DOMWidget)
 
@@ -23,6 +30,12 @@ _W = TypeVar("_W", bound=widgets.DOMWidget)
 LABEL_WIDTH = "110px"
 #: A slider row's width: full width in a narrow column, at most this wide.
 ROW_WIDTH = "min(100%, 520px)"
+
+
+def synced_trait(w: widgets.Widget) -> str:
+    """The synced trait a control's state lives in: ``index`` for a selection (its
+    ``value`` is not synced), ``value`` for everything else."""
+    return "index" if "index" in w.keys else "value"
 
 
 class FloatLogSlider(widgets.FloatLogSlider):

@@ -217,9 +217,9 @@ function render({ model, el }) {
   column.className = "gw-figure-column";
   column.style.cssText = "display:block;width:100%;max-width:100%;";
   let ro = null;
+  let timer = null;
   let sent = model.get("column");
   if ("ResizeObserver" in window) {
-    let timer = null;
     ro = new ResizeObserver((entries) => {
       const width = Math.round(entries[entries.length - 1].contentRect.width);
       if (!width || width === sent) return;
@@ -256,6 +256,7 @@ function render({ model, el }) {
     model.off("msg:custom", onMessage);
     if (io) io.disconnect();
     if (ro) ro.disconnect();
+    clearTimeout(timer);
     if (mq) mq.removeEventListener("change", report);
     for (const u of urls.values()) URL.revokeObjectURL(u);
   };
