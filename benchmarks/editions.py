@@ -159,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
                 page.goto(url, timeout=120_000)
                 if edition == "static":
                     page.wait_for_function(
-                        "() => (window.gwStaticFramesLoaded || 0) >= (window.gwStaticFrames || 1)",
+                        "() => (window.gwStaticFrames || 0) > 0 && (window.gwStaticFramesLoaded"
+                        " || 0) >= (window.gwStaticFramesWanted || 1)",
                         timeout=120_000,
                     )
                 else:

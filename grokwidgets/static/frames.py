@@ -13,9 +13,7 @@ of figures with no frames yet.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
+import contextlib
 import itertools
 import json
 from collections.abc import Callable, Iterator
@@ -25,8 +23,10 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
+from grokwidgets.plots.narrow import NARROW_WIDTH
+from grokwidgets.static.encode import FrameStore, encode_frame, hidden
 from grokwidgets.static.timeline import record_timeline
-from grokwidgets.widgets.canvas import FigureImage
+from grokwidgets.widgets.canvas import NARROW_BELOW, FigureImage
 from grokwidgets.widgets.controls import synced_trait
 from grokwidgets.widgets.static_frames import StaticFrames
 
@@ -36,6 +36,10 @@ __all__ = ["LIVE_URL", "Plan", "attach", "state_key"]
 LIVE_URL = "https://mybinder.org/v2/gh/grokwidgets/grokwidgets/main?urlpath=voila/render/essay/grokking.ipynb"
 #: Device pixel ratio of every recorded frame (sharp on phones and high-DPI screens).
 DPR = 2.0
+#: The layouts every figure is recorded in, by the column (CSS px) that gives each:
+#: the wide one, and the narrow one a phone's column gets (FigureImage.column). The
+#: page loads only the frames of the layout its column takes.
+LAYOUTS = {"narrow": NARROW_WIDTH, "wide": 0}
 #: Figures that follow a shared Timeline (see :mod:`grokwidgets.static.timeline`).
 TIMELINE_VIEWS = ("CurvesWidget", "StructureWidget")
 #: Traits never recorded: the browser's own reports and timings.
@@ -100,28 +104,6 @@ def _snapshot(members: list[widgets.Widget]) -> _Snap:
     return snap
 
 
-def _optimize_png(png: bytes) -> bytes:
-    """The frame as a palette PNG: 64 colours where that stays faithful (line art:
-    about 25% smaller than 256 colours), else 256 (heat maps; 2.4x smaller than RGB
-    for the lab's weights figure, within 0.1 of 255 per channel on average)."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(png)) as im:
-        rgb = im.convert("RGB")
-    pixels = np.asarray(rgb, dtype=np.int16)
-    data = png
-    for colors in (64, 256):
-        q = rgb.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-        diff = np.abs(np.asarray(q.convert("RGB"), dtype=np.int16) - pixels)
-        # Faithful: well inside the tolerance the browser tests allow a frame.
-        if colors == 256 or (diff.mean() < 0.4 and (diff.max(axis=2) > 48).mean() < 5e-4):
-            out = io.BytesIO()
-            q.save(out, format="PNG", optimize=True)
-            data = out.getvalue()
-            break
-    return data if len(data) < len(png) else png
-
-
 def _note(text: str) -> widgets.HTML:
     note = widgets.HTML(
         f'<span class="gw-static-note-text">{text} <a href="{LIVE_URL}" target="_blank" '
@@ -147,6 +129,11 @@ class Plan:
     after_missing: Callable[[Any], None] = lambda w: None
     #: Other figures the same controls move (a shared Timeline), recorded too.
     linked: Callable[[Any, list], list[widgets.Widget]] = lambda w, tops: []
+    #: Groups of a figure's artists stored apart, each as a part the page draws over a
+    #: frame recorded without them: a cursor (one frame per run, not one per
+    #: checkpoint), or a panel that depends on one control of two (parts for 8 + 3
+    #: states, not frames for 8 x 3). A part is stored once however many states show it.
+    sprites: Callable[[Any], dict[FigureImage, list[list]]] = lambda w: {}
 
 
 def _product(*axes: tuple[widgets.Widget, list]) -> list[list[tuple[widgets.Widget, Any]]]:
@@ -234,6 +221,8 @@ PLANS: dict[str, Plan] = {
         why="Training a run needs a kernel: it works in the live edition.",
         missing=lambda w: [(w.op, "-")],  # no shipped run subtracts
         after_missing=_lab_after_missing,
+        # The history's cursor moves with the checkpoint: one frame per run.
+        sprites=lambda w: {w.history_image: [list(w.history_artists.cursors)]},
     ),
     "ComplexityWidget": Plan(
         lambda w: _product((w.choice, _options(w.choice))),
@@ -258,8 +247,15 @@ def _evidence_plans() -> None:
                 axes.append((c, _slider_stops(c)))
         return _product(*axes)
 
+    # Panels that depend on one control each, and a cursor: stored as parts.
+    sprites = {
+        "EstimatorTrustWidget": lambda w: {w.image: [[w.ax_net], [w.ax_toy]]},
+        "PhaseDiagramWidget": lambda w: {
+            w.image: [[w.cells.selection], [w.title, *(x for pair in w.curves for x in pair)]]
+        },
+    }
     for name in ("SweepWidget", "PhaseDiagramWidget", "LLCLossWidget", "EstimatorTrustWidget"):
-        PLANS.setdefault(name, Plan(grid))
+        PLANS.setdefault(name, Plan(grid, sprites=sprites.get(name, lambda w: {})))
 
 
 _evidence_plans()
@@ -271,8 +267,14 @@ def _set(control: widgets.Widget, value: Any) -> None:
 
 
 def _record(
-    top: widgets.Widget, plan: Plan, log: Callable[[str], None], tops: list | None = None
+    top: widgets.Widget,
+    plan: Plan,
+    log: Callable[[str], None],
+    tops: list | None = None,
+    layout: str = "wide",
+    states: list | None = None,
 ) -> StaticFrames | None:
+    """Record ``top``'s states (``plan.states`` unless given) in one of :data:`LAYOUTS`."""
     members = [w for w, _ in _walk(top)]
     for other in plan.linked(top, tops or []):
         members += [w for w, _ in _walk(other) if w not in members]
@@ -281,7 +283,8 @@ def _record(
         image.visible = True
         image.renderer.set_dpr(DPR)
         image.dpr = DPR
-    states = plan.states(top)
+        image.column = LAYOUTS[layout]
+    states = plan.states(top) if states is None else states
     if not states:
         return None
     controls = [c for c, _ in states[0]]
@@ -290,15 +293,33 @@ def _record(
     driver_keys = {(c.model_id, synced_trait(c)) for c in controls}
 
     rows: dict[str, _Snap] = {}
+    store = FrameStore(encode_frame)
+    parts = plan.sprites(top)
 
     def capture() -> tuple[str, _Snap]:
+        layers = {}
         for image in images:
-            image.draw()
+            if image in parts:
+                # The frame without its parts, and the parts where they were drawn.
+                restore = hidden([a for group in parts[image] for a in group])
+                image.invalidate()
+                image.draw()
+                restore()
+                # Drawn whole once more: a hidden title was placed off the figure.
+                image.invalidate()
+                image.renderer.render()
+                fig, size = image.renderer.figure, list(image.renderer.pixel_size)
+                sprites = [store.sprite(fig, group) for group in parts[image]]
+                layers[image.model_id] = [s + size for s in sprites if s]
+            else:
+                image.draw()
         snap = _snapshot(members)
         for k in driver_keys:
             snap.pop(k, None)
         for image in images:
             snap[(image.model_id, "png")] = image.png
+        for mid, refs in layers.items():
+            snap[(mid, "layers")] = json.dumps(refs)
         key = state_key(
             [c.get_state(key=[t])[t] for c, (_, t) in zip(controls, drivers, strict=True)]
         )
@@ -320,43 +341,48 @@ def _record(
         _set(control, value)
     opening_key, opening_snap = capture()
     rows.setdefault(opening_key, opening_snap)
+    for image in parts:
+        image.draw()  # whole: the page opens showing the kernel's frame
 
     # Targets: every (model, trait) whose value differs between recorded states.
     snaps = [*rows.values(), *([missing_snap] if missing_snap else [])]
     all_keys = sorted({k for snap in snaps for k in snap if k not in driver_keys})
-    targets = [k for k in all_keys if len({str(s.get(k)) for s in snaps}) > 1]
-    frames: list[str] = []
-    index: dict[str, int] = {}
-
-    def frame_index(png: bytes) -> int:
-        digest = hashlib.sha1(png).hexdigest()
-        if digest not in index:
-            index[digest] = len(frames)
-            frames.append(base64.b64encode(_optimize_png(png)).decode("ascii"))
-        return index[digest]
-
+    # A figure's size is set by every state: the other layout's table may have set it.
+    sizes = {(i.model_id, t) for i in images for t in ("css_width", "css_height", "png")}
+    sizes |= {(i.model_id, "layers") for i in parts}
+    targets = [k for k in all_keys if k in sizes or len({str(s.get(k)) for s in snaps}) > 1]
     table = {}
     for key, snap in rows.items():
         table[key] = [
-            frame_index(snap[t]) if t[1] == "png" else json.loads(snap[t]) for t in targets
+            store.frame(snap[t]) if t[1] == "png" else json.loads(snap[t]) for t in targets
         ]
+    frames = store.frames
     missing = None
     if missing_snap is not None:
         # Frames stay as they are (-1); readouts and opacity say there is no run.
-        missing = [-1 if t[1] == "png" else json.loads(missing_snap[t]) for t in targets]
+        missing = [
+            -1 if t[1] in ("png", "layers") else json.loads(missing_snap[t]) for t in targets
+        ]
     sf = StaticFrames(
         controls=drivers,
         targets=[[mid, trait, trait == "png"] for mid, trait in targets],
         table=table,
         frames=frames,
         missing=missing,
+        layout=layout,
+        narrow_below=NARROW_BELOW,
     )
     size = sum(len(f) for f in frames)
     log(
-        f"{type(top).__name__}: {len(states)} states, {len(frames)} frames, "
-        f"{size / 1e6:.2f} MB base64, targets {[t[1] for t in targets]}"
+        f"{layout}: {len(states)} states, {len(frames)} frames, {size / 1e6:.2f} MB base64, "
+        f"targets {sorted({t[1] for t in targets})}"
     )
     return sf
+
+
+_OPENING_ONLY = (
+    "This figure shows its opening state in this edition; its controls work in the live edition."
+)
 
 
 def _disable(top: widgets.Widget, controls: list[widgets.Widget], why: str) -> None:
@@ -391,6 +417,45 @@ def _interactive(top: widgets.Widget) -> list[widgets.Widget]:
     ]
 
 
+def _record_all(
+    model_ids: list[str],
+    tops: list[widgets.Widget],
+    made: list[StaticFrames],
+    log_as: Callable[[str], Callable[[str], None]],
+) -> None:
+    """Record every figure of ``model_ids`` (see :func:`attach`), appending to ``made``."""
+    timelines: set[int] = set()
+    for mid in model_ids:
+        top = widgets.Widget.widgets.get(mid)
+        if top is None:
+            continue
+        name = type(top).__name__
+        if name in TIMELINE_VIEWS:
+            # The views of one Timeline are recorded together, composed from parts.
+            if id(top.timeline) not in timelines:
+                timelines.add(id(top.timeline))
+                views = [t for t in tops if getattr(t, "timeline", None) is top.timeline]
+                views = [t for t in views if type(t).__name__ in TIMELINE_VIEWS]
+                # Narrow first: the wide layout, recorded last, leaves the opening drawn.
+                for layout in LAYOUTS:
+                    log = log_as(f"{name} ({layout})")
+                    column = LAYOUTS[layout]
+                    made.append(record_timeline(views, encode_frame, DPR, log, layout, column))
+            continue
+        plan = PLANS.get(name)
+        if plan is None:
+            # Its opening state only (in both layouts); its controls need a kernel.
+            plan = Plan(lambda w: [[]], kernel_only=_interactive, why=_OPENING_ONLY)
+        states = plan.states(top)
+        for layout in LAYOUTS:
+            sf = _record(top, plan, log_as(f"{name} ({layout})"), tops, layout, states)
+            if sf is not None:
+                made.append(sf)
+        kernel_only = plan.kernel_only(top)
+        if kernel_only:
+            _disable(top, kernel_only, plan.why)
+
+
 def attach(model_ids: list[str], state_path: str) -> dict:
     """Record frames for the essay's figures and write the whole widget state.
 
@@ -409,49 +474,23 @@ def attach(model_ids: list[str], state_path: str) -> dict:
 
     made: list[StaticFrames] = []
     tops = [widgets.Widget.widgets[m] for m in model_ids if m in widgets.Widget.widgets]
-    timelines: set[int] = set()
-    for mid in model_ids:
-        top = widgets.Widget.widgets.get(mid)
-        if top is None:
-            continue
-        name = type(top).__name__
-        if name in TIMELINE_VIEWS:
-            # The views of one Timeline are recorded together, composed from parts.
-            if id(top.timeline) not in timelines:
-                timelines.add(id(top.timeline))
-                views = [t for t in tops if getattr(t, "timeline", None) is top.timeline]
-                views = [t for t in views if type(t).__name__ in TIMELINE_VIEWS]
-                made.append(record_timeline(views, _optimize_png, DPR, log_as(name)))
-            continue
-        plan = PLANS.get(name)
-        if plan is None:
-            images = [w for w, _ in _walk(top) if isinstance(w, FigureImage)]
-            for image in images:
-                image.renderer.set_dpr(DPR)
-                image.dpr = DPR
-                image.draw()
-            controls = _interactive(top)
-            if controls:
-                _disable(
-                    top,
-                    controls,
-                    "This figure shows its opening state in this edition; its controls "
-                    "work in the live edition.",
-                )
-            summary[name] = "opening state only"
-            continue
-        sf = _record(top, plan, log_as(name), tops)
-        if sf is not None:
-            made.append(sf)
-        kernel_only = plan.kernel_only(top)
-        if kernel_only:
-            _disable(top, kernel_only, plan.why)
+    with contextlib.ExitStack() as held:
+        # Each state recorded would be sent to a page that is not there: send each
+        # widget's last state once, at the end (thousands of large messages otherwise,
+        # still queued when the build's kernel shuts down).
+        for top in tops:
+            for w, _ in _walk(top):
+                held.enter_context(w.hold_sync())
+        _record_all(model_ids, tops, made, log_as)
     # The live page's frame cache keys frames by the kernel's state at each draw; here
     # frames are picked by the page's own code, so the cache stays off.
+    # The page opens on the frames in its state: stored as the tables' frames are.
     for top in tops:
         for w, _ in _walk(top):
             if isinstance(w, FigureImage):
                 w.key_controls = []
+                if w.png:
+                    w.png = encode_frame(w.png)
     state = widgets.Widget.get_manager_state(drop_defaults=False)
     with open(state_path, "w", encoding="utf-8") as fh:
         json.dump(state, fh)

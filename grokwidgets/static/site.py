@@ -233,10 +233,12 @@ def localize(html: str) -> str:
 
 
 def split_frames(state: dict, out: Path) -> None:
-    """Move each StaticFrames' PNGs out of the page into ``static/frames/<id>.js``.
+    """Move each StaticFrames' frames out of the page into ``static/frames/<id>.js``.
 
-    The page then holds only the opening frames, so it parses and draws fast; the
-    tables load after it, and a control moved before is answered once they are in.
+    The page then holds only the opening frames, so it parses and draws fast; a table's
+    frames load when the page first needs them (phones load only the narrow layout's),
+    and a control moved before is answered once they are in. A ``timeline`` table's
+    lookup tables and texts go with its frames.
     """
     first: dict[str, list] = {}  # frame -> [src, index] of the table that holds it
     for model_id, model in state["state"].items():
@@ -251,9 +253,12 @@ def split_frames(state: dict, out: Path) -> None:
             else:
                 first[frame] = [src, i]
                 frames.append(frame)
-        body = json.dumps(frames, separators=(",", ":"))
+        body: dict = {"frames": frames}
+        if s.get("mode") == "timeline":
+            body["timeline"] = {k: s["timeline"].pop(k) for k in ("tables", "sentences")}
+        text = json.dumps(body, separators=(",", ":"))
         (out / src).write_text(
-            f"(window.gwFrameTables = window.gwFrameTables || {{}})[{json.dumps(src)}] = {body};\n",
+            f"(window.gwFrameTables = window.gwFrameTables || {{}})[{json.dumps(src)}] = {text};\n",
             encoding="utf-8",
         )
         s["frames"] = []

@@ -22,17 +22,14 @@ source's horizon, Play's frames are log-spaced) and only picks and places images
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from matplotlib.artist import Artist
-from matplotlib.figure import Figure
 
+from grokwidgets.static.encode import FrameStore, hidden
 from grokwidgets.widgets.static_frames import StaticFrames
 from grokwidgets.widgets.timeline import PLAY_FRAMES, REG_MAX, REG_MIN, SOURCES, measured_stops
 
@@ -64,78 +61,46 @@ def step_stops(horizon: float) -> list[float]:
     return stops
 
 
-def _rgba_png(rgba: np.ndarray) -> bytes:
-    """A transparent part as a 256-colour PNG (about 3x smaller for the curves, and
-    within 0.1 of 255 per channel on average), or as RGBA if that is smaller."""
-    from PIL import Image
+class _Sentences:
+    """Alt texts stored as lists of sentences, each sentence once: the texts of one run
+    differ only in the sentence that reads the curves at the cursor (a third of the
+    size). The page joins them with spaces."""
 
-    im = Image.fromarray(rgba, "RGBA")
-    out, full = io.BytesIO(), io.BytesIO()
-    im.quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(out, format="PNG", optimize=True)
-    im.save(full, format="PNG", optimize=True)
-    return min(out.getvalue(), full.getvalue(), key=len)
-
-
-class _Store:
-    """Frames stored once each (by content), as base64 PNGs."""
-
-    def __init__(self, optimize: Callable[[bytes], bytes]) -> None:
-        self.frames: list[str] = []
+    def __init__(self) -> None:
+        self.sentences: list[str] = []
         self._index: dict[str, int] = {}
-        self._optimize = optimize
 
-    def add(self, key: bytes, make: Callable[[], bytes]) -> int:
-        digest = hashlib.sha1(key).hexdigest()
-        if digest not in self._index:
-            self._index[digest] = len(self.frames)
-            self.frames.append(base64.b64encode(make()).decode("ascii"))
-        return self._index[digest]
-
-    def frame(self, png: bytes) -> int:
-        return self.add(png, lambda: self._optimize(png))
-
-    def sprite(self, figure: Figure, artists: list[Artist]) -> list[int] | None:
-        """Draw ``artists`` alone on a transparent canvas: [frame, x, y, w, h] (device
-        pixels) of the smallest box holding them, or None if nothing is drawn."""
-        canvas = figure.canvas
-        renderer = canvas.get_renderer()  # type: ignore[attr-defined]
-        renderer.clear()
-        for artist in artists:
-            if artist.get_visible():
-                figure.draw_artist(artist)
-        rgba = np.asarray(canvas.buffer_rgba())  # type: ignore[attr-defined]
-        ys, xs = np.nonzero(rgba[..., 3])
-        if len(xs) == 0:
-            return None
-        y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
-        crop = np.ascontiguousarray(rgba[y0:y1, x0:x1])
-        key = crop.tobytes() + f"{crop.shape}".encode()
-        return [self.add(key, lambda: _rgba_png(crop)), x0, y0, x1 - x0, y1 - y0]
-
-
-def _hidden(artists: list[Artist]):
-    """Hide ``artists`` for a draw; return a function that shows them again."""
-    shown = [(a, a.get_visible()) for a in artists]
-    for a in artists:
-        a.set_visible(False)
-
-    def restore() -> None:
-        for a, v in shown:
-            a.set_visible(v)
-
-    return restore
+    def add(self, text: str) -> list[int]:
+        parts = re.split(r"(?<=\.) ", text)
+        if " ".join(parts) != text:  # not single-spaced: kept whole
+            parts = [text]
+        out = []
+        for part in parts:
+            if part not in self._index:
+                self._index[part] = len(self.sentences)
+                self.sentences.append(part)
+            out.append(self._index[part])
+        return out
 
 
 def record_timeline(
-    views: list[Any], optimize: Callable[[bytes], bytes], dpr: float, log: Callable[[str], None]
+    views: list[Any],
+    optimize: Callable[[bytes], bytes],
+    dpr: float,
+    log: Callable[[str], None],
+    layout: str = "wide",
+    column: int = 0,
 ) -> StaticFrames:
     """Record every state of the views sharing one Timeline (see the module doc).
 
     ``views`` are :class:`~grokwidgets.widgets.CurvesWidget` and
     :class:`~grokwidgets.widgets.StructureWidget` instances with the same timeline.
-    Returns the ``timeline``-mode :class:`StaticFrames` the page uses; the views and
-    the timeline are put back in their opening state.
+    ``layout`` names the layout the views take in a ``column`` that wide (CSS px; 0
+    for the wide layout; see :data:`grokwidgets.static.frames.LAYOUTS`). Returns the
+    ``timeline``-mode :class:`StaticFrames` the page uses; the views and the timeline
+    are put back in their opening state (in that layout).
     """
+    from grokwidgets.widgets.canvas import NARROW_BELOW
     from grokwidgets.widgets.curves import KINDS, CurvesWidget
     from grokwidgets.widgets.structure import StructureWidget
 
@@ -150,13 +115,15 @@ def record_timeline(
     for v in views:
         v.image.renderer.set_dpr(dpr)
         v.image.dpr = dpr
+        v.image.column = column
         # Off screen, a FigureImage only marks itself stale: the frames below are
         # rendered here, not once per timeline change by the views themselves.
         v.image.visible = False
-    store = _Store(optimize)
+    store = FrameStore(optimize)
     regs = {"measured": list(measured_stops()), "drawn": reg_stops()}
     steps: dict[str, list[float]] = {}
     tables: list[dict[str, Any]] = [{} for _ in views]
+    texts = _Sentences()
     for source in SOURCES:
         timeline.source = source
         steps[source] = step_stops(timeline.horizon)
@@ -167,14 +134,17 @@ def record_timeline(
             for vi, view in enumerate(views):
                 table = tables[vi]
                 if isinstance(view, CurvesWidget):
-                    _record_curves(view, source, ri, steps[source], timeline, store, table, KINDS)
+                    _record_curves(
+                        view, source, ri, steps[source], timeline, store, texts, table, KINDS
+                    )
             for si in coarse:
                 timeline.step = steps[source][si]
                 for vi, view in enumerate(views):
                     if isinstance(view, StructureWidget):
                         view._update()
                         png = view.image.renderer.render()
-                        tables[vi][f"{source}|{ri}|{si}"] = [store.frame(png), view.image.alt]
+                        alt = texts.add(view.image.alt)
+                        tables[vi][f"{source}|{ri}|{si}"] = [store.frame(png), alt]
             for vi, view in enumerate(views):
                 if isinstance(view, StructureWidget):
                     tables[vi][f"{source}|{ri}|coarse"] = coarse
@@ -200,6 +170,7 @@ def record_timeline(
             "step": k.step.model_id,
             "play": k.play.model_id,
             "pixels": list(view.image.renderer.pixel_size),
+            "css": [view.image.css_width, view.image.css_height],
         }
         if isinstance(view, CurvesWidget):
             out.update(
@@ -223,8 +194,11 @@ def record_timeline(
             "play_frames": PLAY_FRAMES,
             "views": [ids(v) for v in views],
             "tables": tables,
+            "sentences": texts.sentences,
         },
         frames=store.frames,
+        layout=layout,
+        narrow_below=NARROW_BELOW,
     )
     size = sum(len(f) for f in store.frames)
     log(
@@ -234,13 +208,13 @@ def record_timeline(
     return sf
 
 
-def _record_curves(view, source, ri, steps, timeline, store, table, kinds) -> None:
+def _record_curves(view, source, ri, steps, timeline, store, texts, table, kinds) -> None:
     fig = view.image.renderer.figure
     arts = view._artists[source]
     animated = [a for kind in kinds for a in arts[kind].all()] + list(view._cursors.values())
     view._update()
     if f"{source}|bg" not in table:
-        restore = _hidden(animated)
+        restore = hidden(animated)
         view.image.invalidate()
         table[f"{source}|bg"] = store.frame(view.image.renderer.render())
         restore()
@@ -253,7 +227,7 @@ def _record_curves(view, source, ri, steps, timeline, store, table, kinds) -> No
     for si, step in enumerate(steps):
         timeline.step = step
         view._update()
-        table[f"{source}|{ri}|{si}|alt"] = view.image.alt
+        table[f"{source}|{ri}|{si}|alt"] = texts.add(view.image.alt)
         if ri == 0:
             table[f"{source}|{si}|cursor"] = store.sprite(fig, [view._cursors[source]])
         for kind in kinds:

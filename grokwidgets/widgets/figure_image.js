@@ -1,4 +1,13 @@
 // The browser side of grokwidgets.widgets.canvas.FigureImage (anywidget ESM).
+
+// A frame's type: the kernel sends PNGs; the static edition stores lossless WebPs.
+const isWebp = (bytes) => {
+  if (!bytes || bytes.byteLength < 12) return false;
+  const u8 = new Uint8Array(bytes.buffer || bytes, bytes.byteOffset || 0, 12);
+  return u8[0] === 0x52 && u8[8] === 0x57; // "RIFF....WEBP"
+};
+const blobOf = (bytes) => new Blob([bytes], { type: isWebp(bytes) ? "image/webp" : "image/png" });
+
 function render({ model, el }) {
   const img = document.createElement("img");
   img.className = "gw-figure";
@@ -6,10 +15,12 @@ function render({ model, el }) {
   img.style.height = "auto";
   img.style.display = "block";
   let frame = 0;
+  let bar = null; // the save buttons, as wide as the figure
   const size = () => {
     img.width = model.get("css_width");
     img.height = model.get("css_height");
     img.alt = model.get("alt");
+    if (bar) bar.style.width = model.get("css_width") + "px";
   };
   // Layers (the static edition only; empty on the live page): images drawn over the
   // frame at given places (fractions of the frame), so the parts of a figure that a
@@ -32,7 +43,7 @@ function render({ model, el }) {
       decoded.set(bytes, p);
       return p;
     }
-    const u = URL.createObjectURL(new Blob([bytes], { type: "image/png" }));
+    const u = URL.createObjectURL(blobOf(bytes));
     const im = new Image();
     im.src = u;
     const p = im.decode().then(() => im, () => im).finally(() => URL.revokeObjectURL(u));
@@ -122,7 +133,7 @@ function render({ model, el }) {
   const urlOf = (data) => {
     let u = urls.get(data);
     if (u) urls.delete(data);
-    else u = URL.createObjectURL(new Blob([data], { type: "image/png" }));
+    else u = URL.createObjectURL(blobOf(data));
     urls.set(data, u);
     while (urls.size > 24) {
       const [oldest, old] = urls.entries().next().value;
@@ -158,7 +169,7 @@ function render({ model, el }) {
     mq.addEventListener("change", report);
   };
   // Save buttons: PNG is the frame on screen; SVG is drawn by the kernel on request.
-  const bar = document.createElement("div");
+  bar = document.createElement("div");
   bar.className = "gw-figure-tools";
   bar.style.cssText = "display:flex;gap:4px;justify-content:flex-end;max-width:100%;";
   bar.style.width = model.get("css_width") + "px";
@@ -190,7 +201,17 @@ function render({ model, el }) {
       return;
     }
     const data = model.get("png");
-    if (data && data.byteLength) save(new Blob([data], { type: "image/png" }), "png");
+    if (!data || !data.byteLength) return;
+    if (!isWebp(data)) {
+      save(new Blob([data], { type: "image/png" }), "png");
+      return;
+    }
+    // A static edition's frame: the same pixels, as a PNG.
+    const c = document.createElement("canvas");
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    c.getContext("2d").drawImage(img, 0, 0);
+    c.toBlob((blob) => blob && save(blob, "png"), "image/png");
   });
   button("SVG", "Save this figure as SVG", () => model.send({ type: "export", format: "svg" }));
   const onMessage = (msg, buffers) => {
@@ -223,12 +244,14 @@ function render({ model, el }) {
     ro = new ResizeObserver((entries) => {
       const width = Math.round(entries[entries.length - 1].contentRect.width);
       if (!width || width === sent) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => {  // once a resize has settled
+      const tell = () => {
         sent = width;
         model.set("column", width);
         model.save_changes();
-      }, 150);
+      };
+      clearTimeout(timer);
+      if (!sent) tell(); // the first width at once: the figure's layout depends on it
+      else timer = setTimeout(tell, 150); // later ones once a resize has settled
     });
     ro.observe(column);
   }

@@ -41,20 +41,31 @@ function load(src) {
 }
 
 // A table's frames, decoded once each: in the state, or (the build moves them out of
-// the page, so it opens fast) in a script of their own, loaded after the page drew.
+// the page, so it opens fast) in a script of their own, loaded when first needed:
+// source.ready() starts the load and returns its promise.
 function frameSource(model) {
   let frames = model.get("frames");
   const src = model.get("frames_src");
-  const source = { loaded: !src, ready: Promise.resolve() };
-  if (src) {
-    source.ready = load(src).then(async (list) => {
-      // A frame another figure's table already holds is stored as [src, index].
-      const others = new Set(list.filter(Array.isArray).map(([s]) => s));
-      const tables = new Map(await Promise.all([...others].map(async (s) => [s, await load(s)])));
-      frames = list.map((f) => (Array.isArray(f) ? tables.get(f[0])[f[1]] : f));
-      source.loaded = true;
-    });
-  }
+  const source = { loaded: !src };
+  let ready = src ? null : Promise.resolve();
+  source.ready = () => {
+    if (!ready) {
+      window.gwStaticFramesWanted = (window.gwStaticFramesWanted || 0) + 1;
+      ready = load(src).then(async (data) => {
+        // A frame another figure's table already holds is stored as [src, index].
+        const list = data.frames;
+        const others = new Set(list.filter(Array.isArray).map(([s]) => s));
+        const tables = new Map(
+          await Promise.all([...others].map(async (s) => [s, (await load(s)).frames])),
+        );
+        frames = list.map((f) => (Array.isArray(f) ? tables.get(f[0])[f[1]] : f));
+        source.timeline = data.timeline; // a timeline's tables and texts, if moved here
+        source.loaded = true;
+        window.gwStaticFramesLoaded = (window.gwStaticFramesLoaded || 0) + 1;
+      });
+    }
+    return ready;
+  };
   const decoded = new Map();
   source.frame = (i) => {
     if (!decoded.has(i)) decoded.set(i, b64bytes(frames[i]));
@@ -63,10 +74,48 @@ function frameSource(model) {
   return source;
 }
 
-function counted(ready) {
+// Each table counts itself once it listens to its controls (window.gwStaticFrames);
+// benchmarks wait for gwStaticFramesLoaded to reach gwStaticFramesWanted (the tables
+// whose frames this page loads: those of the layout its figures take).
+// A part drawn over a frame (FigureImage.layers): its place as fractions of the frame.
+function placed(frames, [f, x, y, w, h, fw, fh]) {
+  return { png: frames.frame(f), left: x / fw, top: y / fh, width: w / fw, height: h / fh };
+}
+
+function counted() {
   window.gwStaticFrames = (window.gwStaticFrames || 0) + 1;
-  window.gwStaticFramesReady = performance.now(); // the last table ready (benchmarks)
-  ready.then(() => { window.gwStaticFramesLoaded = (window.gwStaticFramesLoaded || 0) + 1; });
+  window.gwStaticFramesReady = performance.now(); // the last table listening (benchmarks)
+}
+
+// Which of the recorded layouts a table is for ("wide", "narrow", or "" for any), and
+// whether the page's column takes it now: the column its first figure's view reports
+// (FigureImage.column), narrow below model.narrow_below, as on the live page.
+// onChange(active) runs when the column is first known, and whenever it crosses over.
+function layoutOf(model, image, onChange) {
+  const layout = model.get("layout");
+  const below = model.get("narrow_below");
+  const active = () => {
+    if (!layout || !image) return true;
+    const c = image.get("column");
+    return (layout === "narrow") === (c > 0 && c < below);
+  };
+  let was = null;
+  const check = () => {
+    const now = active();
+    if (now !== was) { was = now; onChange(now); }
+  };
+  if (!layout || !image) {
+    check();
+  } else if (image.get("column") > 0) {
+    check();
+  } else {
+    image.on("change:column", check);
+    // A figure whose view never reports (not on the page): its wide frames.
+    setTimeout(() => { if (was === null) check(); }, 1500);
+    return active;
+  }
+  if (image) image.on("change:column", check);
+  return active;
 }
 
 async function initialize({ model }) {
@@ -77,15 +126,16 @@ async function initialize({ model }) {
   const table = model.get("table"); // key -> one value per target (frames by index)
   const missing = model.get("missing"); // target values for a state with no frame, or null
   const frames = frameSource(model);
-  const ready = frames.ready;
   const frame = frames.frame;
   const cmodels = await Promise.all(controls.map(([id]) => manager.get_model(id)));
   const tmodels = await Promise.all(targets.map(([id]) => manager.get_model(id)));
   const key = () => cmodels.map((m, i) => fmt(m.get(controls[i][1]))).join("|");
   const current = new Map();
+  let active = () => true;
   const apply = () => {
+    if (!active()) return;
     if (!frames.loaded) {
-      ready.then(apply);
+      frames.ready().then(apply);
       return;
     }
     const k = key();
@@ -93,18 +143,37 @@ async function initialize({ model }) {
     if (!row) return;
     row.forEach((value, i) => {
       const [, trait, isFrame] = targets[i];
-      if (isFrame && value < 0) return; // keep the frame shown
-      if (current.get(i) === value) return;
-      current.set(i, value);
-      tmodels[i].set(trait, isFrame ? frame(value) : value);
+      const parts = trait === "layers"; // [[frame, x, y, w, h, frame width, height], ...]
+      if ((isFrame || parts) && value < 0) return; // keep the frame shown
+      const id = parts ? JSON.stringify(value) : value;
+      if (current.get(i) === id) return;
+      current.set(i, id);
+      if (isFrame) tmodels[i].set(trait, frame(value));
+      else if (parts) tmodels[i].set(trait, value.map((r) => placed(frames, r)));
+      else tmodels[i].set(trait, value);
     });
     document.documentElement.dataset.gwLastKey = k;
   };
   cmodels.forEach((m, i) => m.on(`change:${controls[i][1]}`, apply));
-  // The embedded state is the opening state: remember which row is on screen.
-  const first = table[key()];
-  if (first) first.forEach((value, i) => current.set(i, value));
-  counted(ready);
+  // The embedded state is the opening state in the wide layout: remember which row
+  // is on screen. Taking a layout over, a table sets all its targets.
+  // (A figure drawn from parts opens as one whole frame: its parts are set anew.)
+  const first = model.get("layout") !== "narrow" && table[key()];
+  const composed = new Set(targets.filter((t) => t[1] === "layers").map((t) => t[0]));
+  if (first) {
+    first.forEach((value, i) => {
+      if (!composed.has(targets[i][0])) current.set(i, value);
+    });
+  }
+  const image = tmodels.find((m, i) => targets[i][2]);
+  let opened = true;
+  active = layoutOf(model, image, (now) => {
+    if (!now) return;
+    if (!opened) current.clear(); // the other layout's frames are on screen
+    opened = false;
+    frames.ready().then(apply);
+  });
+  counted();
 }
 
 // The views of one Timeline (the central figure and the structure panel), composed
@@ -122,7 +191,7 @@ async function initializeTimeline({ model }) {
     }));
     return { spec, m, table: null };
   }));
-  views.forEach((v, i) => { v.table = tl.tables[i]; });
+  if (tl.tables) views.forEach((v, i) => { v.table = tl.tables[i]; });
   const [lo, hi] = tl.reg_limits;
   const clamp = (x, a, b) => Math.min(Math.max(x, a), b);
   const nearestIn = (list, x) => {
@@ -142,12 +211,16 @@ async function initializeTimeline({ model }) {
   };
   const regOf = (st) => tl.regs[st.source][st.ri];
   const stepOf = (st) => tl.steps[st.source][st.si];
-  const first = views[0].m;
-  const state = { source: tl.sources[first.switch.get("index")] || tl.sources[0], ri: 0, si: 0 };
-  state.ri = state.source === "measured"
-    ? first.weight_decay.get("index")
-    : nearestIn(tl.regs.drawn, first.regularization.get("value"));
-  state.si = stepIndex(state.source, first.step.get("value"));
+  // The state the controls show (at the start, and when this table takes over).
+  const readState = () => {
+    const first = views[0].m;
+    const source = tl.sources[first.switch.get("index")] || tl.sources[0];
+    const ri = source === "measured"
+      ? first.weight_decay.get("index")
+      : nearestIn(tl.regs.drawn, first.regularization.get("value"));
+    return { source, ri, si: stepIndex(source, first.step.get("value")) };
+  };
+  const state = readState();
   let pushing = false;
   const push = () => {
     pushing = true;
@@ -169,11 +242,18 @@ async function initializeTimeline({ model }) {
     }
     pushing = false;
   };
+  const text = (ids) => ids.map((i) => tl.sentences[i]).join(" "); // an alt text
   const layer = (ref, [w, h]) => ({
     png: frames.frame(ref[0]), left: ref[1] / w, top: ref[2] / h, width: ref[3] / w, height: ref[4] / h,
   });
+  let active = () => true;
   const paint = () => {
-    if (!frames.loaded) { frames.ready.then(paint); return; }
+    if (!active()) return;
+    if (!frames.loaded) { frames.ready().then(paint); return; }
+    if (!views[0].table) {
+      Object.assign(tl, frames.timeline || {});
+      views.forEach((v, i) => { v.table = tl.tables[i]; });
+    }
     const { source, ri, si } = state;
     for (const { spec, m, table } of views) {
       if (spec.kind === "curves") {
@@ -186,22 +266,26 @@ async function initializeTimeline({ model }) {
         }
         refs.push(table[`${source}|${si}|cursor`]);
         m.image.set({
+          css_width: spec.css[0],
+          css_height: spec.css[1],
           png: frames.frame(table[`${source}|bg`]),
           layers: refs.filter((r) => r).map((r) => layer(r, spec.pixels)),
-          alt: table[`${source}|${ri}|${si}|alt`],
+          alt: text(table[`${source}|${ri}|${si}|alt`]),
         });
       } else {
         // The panel's coarser grid: the recorded step at or before the cursor.
         const coarse = table[`${source}|${ri}|coarse`];
         const at = coarse.filter((c) => c <= si).pop() ?? coarse[0];
         const [f, alt] = table[`${source}|${ri}|${at}`];
-        m.image.set({ png: frames.frame(f), alt });
+        m.image.set({
+          css_width: spec.css[0], css_height: spec.css[1], png: frames.frame(f), alt: text(alt),
+        });
       }
     }
     document.documentElement.dataset.gwLastKey = `timeline:${source}|${ri}|${si}`;
   };
   const moved = (what, view) => (_, value) => {
-    if (pushing) return;
+    if (pushing || !active()) return;
     const { m } = view;
     if (what === "switch") {
       const reg = regOf(state), step = stepOf(state);
@@ -231,7 +315,21 @@ async function initializeTimeline({ model }) {
       if (view.m[what]) view.m[what].on(`change:${trait}`, moved(what, view));
     }
   }
-  counted(frames.ready);
+  // The embedded state is the wide layout's opening: that table paints only once it
+  // takes over from the narrow one; a narrow table paints as it takes over.
+  let opened = tl.views.length > 0;
+  active = layoutOf(model, views.length ? views[0].m.image : null, (now) => {
+    if (!now) return;
+    if (opened && model.get("layout") !== "narrow") {
+      opened = false;
+      frames.ready();
+      return;
+    }
+    opened = false;
+    Object.assign(state, readState());
+    paint();
+  });
+  counted();
 }
 
 export default { initialize };

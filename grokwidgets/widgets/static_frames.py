@@ -60,3 +60,10 @@ class StaticFrames(anywidget.AnyWidget):
     mode = traitlets.Unicode("table").tag(sync=True)
     #: The ``timeline`` mode's grids, views (their models) and tables.
     timeline = traitlets.Dict().tag(sync=True)
+    #: The layout the frames were recorded in: ``"wide"``, or ``"narrow"`` (a phone's
+    #: column, see :class:`~grokwidgets.plots.narrow.NarrowLayout`), or ``""`` for any.
+    #: The page answers with the table whose layout its figures' column takes, and
+    #: loads only that table's frames.
+    layout = traitlets.Unicode("").tag(sync=True)
+    #: Columns narrower than this (CSS px) take the narrow layout (as on the live page).
+    narrow_below = traitlets.Int(0).tag(sync=True)
