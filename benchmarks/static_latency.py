@@ -3,8 +3,9 @@
 Builds the site (or takes ``--site DIR``), opens ``index.html`` from file:// in
 Debian's headless Chromium, and measures in the page's own clock:
 
-- load: navigation start -> the first figure's first frame decoded, and -> every
-  figure's frame decoded and every StaticFrames table ready (sliders answer);
+- load: navigation start -> the first figure's first frame decoded; -> the figures on
+  the first screen drawn and every StaticFrames table listening (sliders answer, the
+  issue's load target); and -> every figure's frame decoded, tables listening;
 - slider: for each slider the static edition answers, ArrowRight / ArrowLeft in
   turn; key down (the event's timestamp) -> the first animation frame after the
   figure's new PNG decoded (the ``data-frame`` the figure's view sets then), read
@@ -36,13 +37,14 @@ SLIDERS = {
 }
 
 INIT_JS = """
-window.__gw = {loads: [], key: null, lat: [], src: []};
+window.__gw = {loads: [], key: null, lat: [], src: [], first: new Map()};
 document.addEventListener('keydown', (e) => { window.__gw.key = e.timeStamp; }, true);
 new MutationObserver((records) => {
     for (const r of records) {
         if (r.attributeName !== 'data-frame') continue;
         const t = performance.now();
         window.__gw.loads.push(t);
+        if (!window.__gw.first.has(r.target)) window.__gw.first.set(r.target, t);
         const key = window.__gw.key;
         if (key !== null) {
             window.__gw.key = null;
@@ -122,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        first, every = [], []
+        first, screen, every = [], [], []
         for _ in range(args.loads):
             ctx = browser.new_context(
                 viewport={"width": 1280, "height": 900}, device_scale_factor=2
@@ -137,6 +139,16 @@ def main(argv: list[str] | None = None) -> int:
             )
             page.wait_for_timeout(300)
             first.append(page.evaluate("() => Math.min(...window.__gw.loads)"))
+            # The figures on the first screen (at the top of the page) drawn, and every
+            # table listening to its controls.
+            screen.append(
+                page.evaluate(
+                    """() => Math.max(window.gwStaticFramesReady, ...[...document
+                        .querySelectorAll('img.gw-figure')]
+                        .filter(i => i.getBoundingClientRect().top < innerHeight)
+                        .map(i => window.__gw.first.get(i) || Infinity))"""
+                )
+            )
             every.append(
                 page.evaluate(
                     "() => Math.max(Math.max(...window.__gw.loads), window.gwStaticFramesReady)"
@@ -144,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             ctx.close()
         print(f"open index.html -> first figure drawn:                {_summary(first)}")
+        print(f"open index.html -> first screen drawn, sliders ready: {_summary(screen)}")
         print(f"open index.html -> every figure drawn, sliders ready: {_summary(every)}")
 
         ctx = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=2)

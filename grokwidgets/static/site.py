@@ -143,6 +143,9 @@ from grokwidgets.static.frames import attach as _attach
 print("GW-SUMMARY " + _json.dumps(_attach({ids!r}, {path!r})))
 """
 
+#: Run after :data:`_ATTACH`, see :func:`execute`.
+_DRAIN = "pass"
+
 
 def execute(nb, state_path: Path) -> dict:
     """Run ``nb`` in a kernel, then record the static frames there."""
@@ -166,7 +169,17 @@ def execute(nb, state_path: Path) -> dict:
         extra = v4.new_code_cell(_ATTACH.format(ids=ids, path=str(state_path)))
         nb.cells.append(extra)
         client.execute_cell(extra, len(nb.cells) - 1)
-        nb.cells.pop()
+        # Moving the controls while recording asked every figure for a redraw, which
+        # a kernel defers to its event loop (FigureImage.request_draw): those draws
+        # run just after the cell, each sending a PNG of 70-320 KB, and the kernel
+        # was shut down meanwhile, exiting with them still queued for IOPub (pyzmq,
+        # already shut down, then refuses them: "zmq gc socket requested during
+        # shutdown"). A cell after them ends on IOPub after their messages: its end
+        # awaited, they are sent. (What they draw is not in the state, written before.)
+        drain = v4.new_code_cell(_DRAIN)
+        nb.cells.append(drain)
+        client.execute_cell(drain, len(nb.cells) - 1)
+        del nb.cells[-2:]
     text = "".join(o.get("text", "") for o in extra.outputs if o.get("name") == "stdout")
     errors = [o for o in extra.outputs if o.get("output_type") == "error"]
     if errors:

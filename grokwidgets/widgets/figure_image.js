@@ -255,8 +255,21 @@ function render({ model, el }) {
     });
     ro.observe(column);
   }
+  // Images the page is likely to show next (the static edition's neighbouring states):
+  // decoded now, while the reader looks. A frame keeps the URL it is decoded under
+  // (urlOf), a part its decoded image (imageOf).
+  const ahead = ({ frames = [], layers = [] } = {}) => {
+    for (const data of frames) {
+      if (data === painted || urls.has(data)) continue;
+      const im = new Image();
+      im.src = urlOf(data);
+      im.decode().catch(() => {});
+    }
+    for (const data of layers) imageOf(data);
+  };
   model.on("change:png", fromKernel);
   model.on("change:layers", show);
+  model.on("gw:ahead", ahead);
   model.on("change:key_controls", subscribe);
   subscribe();
   model.on("change:alt", size);
@@ -273,6 +286,7 @@ function render({ model, el }) {
   return () => {
     model.off("change:png", fromKernel);
     model.off("change:layers", show);
+    model.off("gw:ahead", ahead);
     model.off("change:key_controls", subscribe);
     for (const [m, t] of controls) m.off(`change:${t}`, recall);
     model.off("change:alt", size);

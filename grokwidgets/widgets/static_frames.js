@@ -77,6 +77,9 @@ function frameSource(model) {
 // Each table counts itself once it listens to its controls (window.gwStaticFrames);
 // benchmarks wait for gwStaticFramesLoaded to reach gwStaticFramesWanted (the tables
 // whose frames this page loads: those of the layout its figures take).
+// Run `f` when the browser is idle (work that must not delay a frame on screen).
+const later = (f) => (window.requestIdleCallback ? requestIdleCallback(f, { timeout: 500 }) : setTimeout(f, 50));
+
 // A part drawn over a frame (FigureImage.layers): its place as fractions of the frame.
 function placed(frames, [f, x, y, w, h, fw, fh]) {
   return { png: frames.frame(f), left: x / fw, top: y / fh, width: w / fw, height: h / fh };
@@ -153,6 +156,38 @@ async function initialize({ model }) {
       else tmodels[i].set(trait, value);
     });
     document.documentElement.dataset.gwLastKey = k;
+    later(() => ahead(k));
+  };
+  // The states one stop away along each control: their frames are decoded ahead, while
+  // the reader looks, so a state seen for the first time does not wait for a decode.
+  const keys = Object.keys(table);
+  const axes = controls.map((_, i) => [...new Set(keys.map((k) => k.split("|")[i]))]);
+  const ahead = (k) => {
+    if (!active()) return;
+    const parts = k.split("|");
+    const hints = new Map(); // target index -> {frames, layers} likely next
+    const hint = (i, f, kind) => {
+      if (!hints.has(i)) hints.set(i, { frames: [], layers: [] });
+      hints.get(i)[kind].push(frame(f));
+    };
+    parts.forEach((v, c) => {
+      const at = axes[c].indexOf(v);
+      for (const j of [at - 1, at + 1]) {
+        if (at < 0 || j < 0 || j >= axes[c].length) continue;
+        const next = [...parts];
+        next[c] = axes[c][j];
+        const row = table[next.join("|")];
+        if (!row) continue;
+        row.forEach((value, i) => {
+          const [, trait, isFrame] = targets[i];
+          if (isFrame && value >= 0) hint(i, value, "frames");
+          else if (trait === "layers" && Array.isArray(value)) {
+            value.forEach((r) => hint(i, r[0], "layers"));
+          }
+        });
+      }
+    });
+    hints.forEach((next, i) => tmodels[i].trigger("gw:ahead", next));
   };
   cmodels.forEach((m, i) => m.on(`change:${controls[i][1]}`, apply));
   // The embedded state is the opening state in the wide layout: remember which row
@@ -254,35 +289,60 @@ async function initializeTimeline({ model }) {
       Object.assign(tl, frames.timeline || {});
       views.forEach((v, i) => { v.table = tl.tables[i]; });
     }
+    for (const view of views) {
+      const { spec, m } = view;
+      const shown = pick(view, state);
+      const set = { css_width: spec.css[0], css_height: spec.css[1], png: frames.frame(shown.frame) };
+      if (shown.layers) set.layers = shown.layers.map((r) => layer(r, spec.pixels));
+      set.alt = text(shown.alt);
+      m.image.set(set);
+    }
     const { source, ri, si } = state;
-    for (const { spec, m, table } of views) {
-      if (spec.kind === "curves") {
-        const refs = [];
-        for (const [kind, toggle] of [["A", "show_a"], ["B", "show_b"]]) {
-          if (!m[toggle].get("value")) continue;
-          refs.push(table[`${source}|${ri}|${kind}|loss`]);
-          if (m.show_complexity.get("value")) refs.push(table[`${source}|${ri}|${kind}|cx`]);
-          refs.push(...(table[`${source}|${ri}|${si}|${kind}|dots`] || []));
-        }
-        refs.push(table[`${source}|${si}|cursor`]);
-        m.image.set({
-          css_width: spec.css[0],
-          css_height: spec.css[1],
-          png: frames.frame(table[`${source}|bg`]),
-          layers: refs.filter((r) => r).map((r) => layer(r, spec.pixels)),
-          alt: text(table[`${source}|${ri}|${si}|alt`]),
-        });
-      } else {
-        // The panel's coarser grid: the recorded step at or before the cursor.
-        const coarse = table[`${source}|${ri}|coarse`];
-        const at = coarse.filter((c) => c <= si).pop() ?? coarse[0];
-        const [f, alt] = table[`${source}|${ri}|${at}`];
-        m.image.set({
-          css_width: spec.css[0], css_height: spec.css[1], png: frames.frame(f), alt: text(alt),
-        });
+    document.documentElement.dataset.gwLastKey = `timeline:${source}|${ri}|${si}`;
+    later(() => ahead({ ...state }));
+  };
+  // What a view shows in state `st`: its frame, the parts over it, its alt text.
+  const pick = ({ spec, m, table }, { source, ri, si }) => {
+    if (spec.kind === "curves") {
+      const refs = [];
+      for (const [kind, toggle] of [["A", "show_a"], ["B", "show_b"]]) {
+        if (!m[toggle].get("value")) continue;
+        refs.push(table[`${source}|${ri}|${kind}|loss`]);
+        if (m.show_complexity.get("value")) refs.push(table[`${source}|${ri}|${kind}|cx`]);
+        refs.push(...(table[`${source}|${ri}|${si}|${kind}|dots`] || []));
+      }
+      refs.push(table[`${source}|${si}|cursor`]);
+      return {
+        frame: table[`${source}|bg`],
+        layers: refs.filter((r) => r),
+        alt: table[`${source}|${ri}|${si}|alt`],
+      };
+    }
+    // The panel's coarser grid: the recorded step at or before the cursor.
+    const coarse = table[`${source}|${ri}|coarse`];
+    const at = coarse.filter((c) => c <= si).pop() ?? coarse[0];
+    const [f, alt] = table[`${source}|${ri}|${at}`];
+    return { frame: f, alt };
+  };
+  // The states one stop away (step, weight decay): their images are decoded ahead, while
+  // the reader looks, so a state seen for the first time does not wait for a decode.
+  const ahead = (st) => {
+    if (!active() || !views[0].table) return;
+    const near = [];
+    for (const [k, n] of [["si", tl.steps[st.source].length], ["ri", tl.regs[st.source].length]]) {
+      for (const d of [-1, 1]) {
+        if (st[k] + d >= 0 && st[k] + d < n) near.push({ ...st, [k]: st[k] + d });
       }
     }
-    document.documentElement.dataset.gwLastKey = `timeline:${source}|${ri}|${si}`;
+    for (const view of views) {
+      const next = { frames: [], layers: [] };
+      for (const other of near) {
+        const shown = pick(view, other);
+        next.frames.push(frames.frame(shown.frame));
+        for (const r of shown.layers || []) next.layers.push(frames.frame(r[0]));
+      }
+      view.m.image.trigger("gw:ahead", next);
+    }
   };
   const moved = (what, view) => (_, value) => {
     if (pushing || !active()) return;
