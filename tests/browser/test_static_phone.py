@@ -128,3 +128,38 @@ def test_a_desktop_page_loads_only_the_wide_frames(browser, site):
         assert min(widths) >= 600, widths
     finally:
         sp.context.close()
+
+
+def test_a_page_resized_across_the_narrow_line_changes_layout_and_back(browser, site):
+    """A window narrowed (a tablet turned) takes the narrow frames, in the state its
+    controls show; widened again, the wide ones."""
+    sp = _open(browser, site)
+    page = sp.page
+    try:
+        page.wait_for_function(
+            "() => (window.gwStaticFramesLoaded || 0) >= (window.gwStaticFramesWanted || 1)",
+            timeout=60_000,
+        )
+        _slider_key(page, ".gw-landscape-reg", "ArrowRight", 3)  # a state not the opening
+        page.wait_for_timeout(300)
+        before = sp.digest(".gw-landscape")
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_function(NARROW, timeout=30_000)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        value = page.locator(".gw-landscape-reg .noUi-handle").first.get_attribute("aria-valuenow")
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('img.gw-figure')].every(i => i.complete
+                && +i.getAttribute('width') >= 600
+                && i.naturalWidth === 2 * i.getAttribute('width'))""",
+            timeout=30_000,
+        )
+        page.wait_for_timeout(300)
+        # The controls kept their values through both changes, and the figure shows
+        # their state again: the same frame as before.
+        handle = page.locator(".gw-landscape-reg .noUi-handle").first
+        assert handle.get_attribute("aria-valuenow") == value
+        assert sp.digest(".gw-landscape") == before
+        assert sp.errors == []
+    finally:
+        sp.context.close()
